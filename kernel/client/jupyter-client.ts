@@ -66,9 +66,9 @@ export class JupyterClient {
     const options = { linger: 0, receiveHighWaterMark: 0, sendHighWaterMark: 0 };
     const sockets = {
       shell: new zmq.Dealer({ ...options, routingId }),
-      control: new zmq.Dealer(options),
+      control: new zmq.Dealer({ ...options }),
       stdin: new zmq.Dealer({ ...options, routingId }),
-      iopub: new zmq.Subscriber(options),
+      iopub: new zmq.Subscriber({ linger: 0, receiveHighWaterMark: 0 }),
     };
     sockets.iopub.subscribe();
     sockets.shell.connect(endpointFor(info, 'shell'));

@@ -49,11 +49,11 @@ export class ZmqTransport {
     // A high-water mark of 0 means no limit: ZeroMQ would otherwise drop IOPub messages under load.
     const socketOptions = { sendHighWaterMark: 0, receiveHighWaterMark: 0, linger: CLOSE_LINGER_MS };
     const routers = {
-      shell: new zmq.Router(socketOptions),
-      control: new zmq.Router(socketOptions),
-      stdin: new zmq.Router(socketOptions),
+      shell: new zmq.Router({ ...socketOptions }),
+      control: new zmq.Router({ ...socketOptions }),
+      stdin: new zmq.Router({ ...socketOptions }),
     };
-    const iopub = new zmq.Publisher(socketOptions);
+    const iopub = new zmq.Publisher({ sendHighWaterMark: 0, linger: CLOSE_LINGER_MS });
     const heartbeat = new zmq.Reply({ linger: 0 });
     await Promise.all([
       routers.shell.bind(endpointFor(info, 'shell')),
