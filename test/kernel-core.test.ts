@@ -155,6 +155,12 @@ describe('kernel core', () => {
     });
   });
 
+  it('passes the interpreter\'s payloads (the pager) into execute_reply', async () => {
+    const kernel = setup();
+    const reply = replyOf(await run(kernel, execute('page some help')));
+    expect(reply.content.payload).toEqual([{ source: 'page', data: { 'text/plain': 'some help' }, start: 0 }]);
+  });
+
   it('publishes errors, replies with ename/evalue/traceback, and treats a thrown error the same way', async () => {
     const kernel = setup();
     const sent = await run(kernel, execute('print before\nfail ValueError bad value'));

@@ -33,7 +33,13 @@ export type ExpressionResult =
   | ({ status: 'error' } & ErrorContent);
 
 export type ExecuteOutcome =
-  | { status: 'ok'; result?: { data: MimeBundle; metadata: Record<string, unknown> }; userExpressions: Record<string, ExpressionResult> }
+  | {
+      status: 'ok';
+      result?: { data: MimeBundle; metadata: Record<string, unknown> };
+      userExpressions: Record<string, ExpressionResult>;
+      /** execute_reply payloads, e.g. `{source: 'page', data: {'text/plain': ...}, start: 0}` to show help in the pager. */
+      payload?: Record<string, unknown>[];
+    }
   | ({ status: 'error' } & ErrorContent);
 
 export interface CompleteResult {

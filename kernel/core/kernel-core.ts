@@ -188,7 +188,7 @@ export class KernelCore {
         status: 'ok',
         execution_count: executionCount,
         user_expressions: outcome.userExpressions,
-        payload: [],
+        payload: outcome.payload ?? [],
       });
       return;
     }

@@ -11,7 +11,7 @@ import type {
 
 /**
  * A stand-in interpreter for testing the core and the transport: each line of a cell is a command
- * (`print x`, `eprint x`, `result x`, `display mime data`, `update id text`, `show id text`, `clear`, `wait`,
+ * (`print x`, `eprint x`, `result x`, `page text`, `display mime data`, `update id text`, `show id text`, `clear`, `wait`,
  * `sleep ms`, `later ms text`, `input prompt`, `password prompt`, `fail Name message`, `throw message`).
  * It keeps a counter of cells run so tests can see resets. Self-contained (type imports only) so it can be
  * transpiled on its own for the kernel process.
@@ -36,6 +36,7 @@ export class FakeInterpreter implements Interpreter {
   async execute(code: string, sink: ExecutionSink, options: ExecuteOptions): Promise<ExecuteOutcome> {
     this.cellsRun += 1;
     let result: string | undefined;
+    const payload: Record<string, unknown>[] = [];
     try {
       for (const line of code.split('\n')) {
         const [command = '', ...rest] = line.trim().split(' ');
@@ -51,6 +52,9 @@ export class FakeInterpreter implements Interpreter {
             break;
           case 'result':
             result = argument;
+            break;
+          case 'page':
+            payload.push({ source: 'page', data: { 'text/plain': argument }, start: 0 });
             break;
           case 'count':
             result = String(this.cellsRun);
@@ -100,8 +104,8 @@ export class FakeInterpreter implements Interpreter {
       userExpressions[name] = { status: 'ok', data: { 'text/plain': expression.toUpperCase() }, metadata: {} };
     }
     return result === undefined || options.silent
-      ? { status: 'ok', userExpressions }
-      : { status: 'ok', result: { data: { 'text/plain': result }, metadata: {} }, userExpressions };
+      ? { status: 'ok', userExpressions, payload }
+      : { status: 'ok', result: { data: { 'text/plain': result }, metadata: {} }, userExpressions, payload };
   }
 
   async complete(code: string, cursorPos: number): Promise<CompleteResult> {
