@@ -3,9 +3,10 @@
  * data directories, argv with `{connection_file}` and `{resource_dir}` substituted, the spec's env added.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
-import { delimiter, dirname, join, resolve } from 'node:path';
+import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freshConnectionInfo } from '../client/launch.js';
 import type { ConnectionInfo } from '../transport/connection.js';
@@ -68,19 +69,28 @@ export async function findKernelSpec(name: string, env: NodeJS.ProcessEnv = proc
   throw new NoSuchKernelError(`No such kernel named ${name} (looked in ${searched.join(', ')})`);
 }
 
-/** The kernelspec of this checkout: its own built CLI, whatever is installed. */
-export function repositoryKernelSpec(): ResolvedKernelSpec {
-  const cliPath = fileURLToPath(new URL('../cli.js', import.meta.url));
-  return {
-    name: TSGRAD_KERNEL_NAME,
-    resourceDir: dirname(cliPath),
-    spec: {
-      argv: [process.execPath, cliPath, 'kernel', '{connection_file}'],
-      display_name: 'TypeScript (tsgrad)',
-      language: 'typescript',
-      interrupt_mode: 'message',
-    },
-  };
+/** The root of this package (holding kernel.json), found upwards from this module in the sources or in dist/. */
+export const packageRoot = findPackageRoot(dirname(fileURLToPath(import.meta.url)));
+
+function findPackageRoot(start: string): string {
+  for (let directory = start; ; directory = dirname(directory)) {
+    if (existsSync(join(directory, 'kernel.json')) && existsSync(join(directory, 'package.json'))) return directory;
+    if (dirname(directory) === directory) throw new Error(`no kernel.json in any directory above ${start}`);
+  }
+}
+
+/**
+ * The repository's own kernel.json, made runnable from anywhere: `node` becomes this Node (as jupyter_client
+ * puts its own Python for `python`) and relative paths to files of the package become absolute.
+ */
+export async function repositoryKernelSpec(): Promise<ResolvedKernelSpec> {
+  const resolved = await readKernelSpec(packageRoot, TSGRAD_KERNEL_NAME);
+  resolved.spec.argv = resolved.spec.argv.map((arg, index) => {
+    if (index === 0 && arg === 'node') return process.execPath;
+    const candidate = join(packageRoot, arg);
+    return arg.includes('/') && !isAbsolute(arg) && existsSync(candidate) ? candidate : arg;
+  });
+  return resolved;
 }
 
 /** A kernel process started from a kernelspec on a connection file written for it. */

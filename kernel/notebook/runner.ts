@@ -46,6 +46,8 @@ export interface RunOptions {
   /** Keep executing after a failing cell, as nbclient's `allow_errors`. */
   allowErrors?: boolean;
   progress?: ProgressReporter;
+  /** Called with the kernel process once it is spawned, for callers that supervise it. */
+  onKernelStarted?: (kernelProcess: KernelProcess) => void;
 }
 
 const DEFAULT_STARTUP_SECONDS = 60;
@@ -63,7 +65,7 @@ class KernelDiedError extends Error {
 /** Executes every code cell of a copy of `notebook` through a freshly started kernel, then shuts it down. */
 export async function runNotebook(notebook: Notebook, options: RunOptions = {}): Promise<RunResult> {
   const executed: Notebook = structuredClone(notebook);
-  const kernel = options.kernel ?? repositoryKernelSpec();
+  const kernel = options.kernel ?? (await repositoryKernelSpec());
   const progress = options.progress ?? silentProgress;
   const label = options.path ?? 'notebook';
   const cwd = options.cwd ?? (options.path !== undefined ? dirname(resolve(options.path)) : process.cwd());
@@ -80,6 +82,7 @@ export async function runNotebook(notebook: Notebook, options: RunOptions = {}):
   const result: RunResult = { notebook: executed, failure: null, executedCells: 0 };
   try {
     kernelProcess = await startKernel(kernel, cwd);
+    options.onKernelStarted?.(kernelProcess);
     const startupMs = (options.startupTimeoutSeconds ?? DEFAULT_STARTUP_SECONDS) * 1000;
     client = await untilExit(kernelProcess, JupyterClient.connect(kernelProcess.info, startupMs));
     const info = await untilExit(kernelProcess, client.request('shell', 'kernel_info_request', {}, startupMs));
