@@ -141,7 +141,7 @@ function isFloating(dtype: DTypeName): boolean {
 /** Python's `'{}'.format` of an int64 or bool element. */
 function formatExactValue(value: number, dtype: DTypeName): string {
   if (dtype === 'bool') return value ? 'True' : 'False';
-  return String(value === 0 ? 0 : value);
+  return String(value);
 }
 
 interface FloatMode {
