@@ -15,6 +15,16 @@ const LOWER_MASK = 0x7fffffff;
 const DEFAULT_SEED = 67280421310721n;
 const UINT64_MASK = (1n << 64n) - 1n;
 
+// Byte offsets of CPUGeneratorImplState, the struct torch.get_rng_state() copies out.
+const WORDS_OFFSET = 24;
+const NORMAL_Y_OFFSET = WORDS_OFFSET + 8 * STATE_SIZE + 8;
+const NORMAL_RHO_OFFSET = NORMAL_Y_OFFSET + 8;
+const NORMAL_VALID_OFFSET = NORMAL_RHO_OFFSET + 8;
+const LEGACY_STATE_BYTES = NORMAL_VALID_OFFSET + 8;
+const FLOAT_NORMAL_OFFSET = LEGACY_STATE_BYTES;
+const FLOAT_NORMAL_VALID_OFFSET = FLOAT_NORMAL_OFFSET + 4;
+const STATE_BYTES = LEGACY_STATE_BYTES + 8;
+
 const TWO_POW_32 = 4294967296;
 const TWO_POW_MINUS_24 = 2 ** -24;
 const TWO_POW_MINUS_53 = 2 ** -53;
@@ -227,6 +237,58 @@ export class Generator {
     return this.initialSeed;
   }
 
+  /** The generator's state in the byte layout of torch.get_rng_state() (CPUGeneratorImplState, 5056 bytes). */
+  get_state(): Uint8Array {
+    const bytes = new Uint8Array(STATE_BYTES);
+    const view = new DataView(bytes.buffer);
+    view.setBigUint64(0, this.initialSeed, true);
+    view.setInt32(8, this.engine.left, true);
+    view.setInt32(12, 1, true);
+    view.setBigUint64(16, BigInt(this.engine.next), true);
+    for (let i = 0; i < STATE_SIZE; i++) view.setUint32(WORDS_OFFSET + 8 * i, this.engine.state[i]!, true);
+    if (this.nextDoubleNormal !== undefined) {
+      view.setFloat64(NORMAL_Y_OFFSET, this.nextDoubleNormal, true);
+      view.setInt32(NORMAL_VALID_OFFSET, 1, true);
+    }
+    if (this.nextFloatNormal !== undefined) {
+      view.setFloat32(FLOAT_NORMAL_OFFSET, this.nextFloatNormal, true);
+      bytes[FLOAT_NORMAL_VALID_OFFSET] = 1;
+    }
+    return bytes;
+  }
+
+  /** Restores a state from get_state() or torch.get_rng_state(), either of the two layouts torch.set_rng_state takes. */
+  set_state(state: Uint8Array): this {
+    if (state.length !== STATE_BYTES && state.length !== LEGACY_STATE_BYTES) {
+      throw new RuntimeError(
+        `Expected either a CPUGeneratorImplStateLegacy of size ${LEGACY_STATE_BYTES} or a CPUGeneratorImplState of size ` +
+          `${STATE_BYTES} but found the input RNG state size to be ${state.length}`,
+      );
+    }
+    const view = new DataView(state.buffer, state.byteOffset, state.byteLength);
+    const left = view.getInt32(8, true);
+    const seeded = view.getInt32(12, true) !== 0;
+    const next = view.getBigUint64(16, true);
+    if (!seeded || left <= 0 || left > STATE_SIZE || next > BigInt(STATE_SIZE)) {
+      throw new RuntimeError('Invalid mt19937 state');
+    }
+    this.initialSeed = view.getBigUint64(0, true);
+    this.engine.left = left;
+    this.engine.next = Number(next);
+    for (let i = 0; i < STATE_SIZE; i++) this.engine.state[i] = view.getUint32(WORDS_OFFSET + 8 * i, true);
+    const normalValid = view.getInt32(NORMAL_VALID_OFFSET, true) !== 0;
+    this.nextFloatNormal = undefined;
+    this.nextDoubleNormal = undefined;
+    if (state.length === STATE_BYTES) {
+      if (normalValid) this.nextDoubleNormal = view.getFloat64(NORMAL_Y_OFFSET, true);
+      if (state[FLOAT_NORMAL_VALID_OFFSET]) this.nextFloatNormal = view.getFloat32(FLOAT_NORMAL_OFFSET, true);
+    } else if (normalValid) {
+      // The legacy layout kept Box–Muller's radius and angle; PyTorch rebuilds the cached sine from them.
+      this.nextDoubleNormal = view.getFloat64(NORMAL_RHO_OFFSET, true) * libmSin(view.getFloat64(NORMAL_Y_OFFSET, true));
+    }
+    return this;
+  }
+
   /** 32 random bits (CPUGeneratorImpl::random). */
   random(): number {
     return this.engine.nextUint32();
@@ -352,7 +414,7 @@ export class Generator {
 
   /** As torch.randperm(n) (int64): a Fisher–Yates shuffle of 0..n-1 driven by random() % (n - i). */
   randperm(n: number): Float64Array {
-    if (!(n >= 0)) throw new RuntimeError(`n must be non-negative, got${n}`);
+    if (!(n >= 0)) throw new RuntimeError(`Trying to create tensor with negative dimension ${n}: [${n}]`);
     const out = new Float64Array(n);
     for (let i = 0; i < n; i++) out[i] = i;
     for (let i = 0; i < n - 1; i++) {

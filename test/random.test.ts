@@ -1,0 +1,227 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { Generator, default_generator, fma, fmaf, manual_seed } from '../src/random.js';
+
+type Dtype = 'float32' | 'float64';
+type Call =
+  | { op: 'normal' | 'normal_strided'; n: number; dtype: Dtype; mean?: number; std?: number }
+  | { op: 'uniform'; n: number; dtype: Dtype; from?: number; to?: number }
+  | { op: 'randint'; low: number; high: number; n: number }
+  | { op: 'randperm'; n: number }
+  | { op: 'bernoulli'; n: number; p: number };
+type Encoded = { values: number[] } | { sha256: string; head: number[]; numel: number };
+type Drawn = Float32Array | Float64Array | BigInt64Array;
+
+interface Fixture {
+  sequences: { seed: number; calls: Call[]; outputs: Encoded[] }[];
+  linear: {
+    seed: number;
+    in_features: number;
+    out_features: number;
+    weight_bound: number;
+    bias_bound: number;
+    weight: Encoded;
+    bias: Encoded;
+  }[];
+  states: { seed: number; calls: Call[]; state: string; initial_seed: string; after: Encoded[]; after_legacy: Encoded }[];
+  seeds: { seed: string; initial_seed: string; first: number[] }[];
+  fresh_generator: { initial_seed: string; first: number[] };
+  errors: Record<string, string>;
+}
+
+const fixture = JSON.parse(readFileSync(new URL('./fixtures/random.json', import.meta.url), 'utf8')) as Fixture;
+
+/** Runs one call of the sequence language of tools/fixtures/gen_random.py; integer results come back as int64. */
+function draw(generator: Generator, call: Call): Drawn {
+  switch (call.op) {
+    case 'normal':
+      return generator.normal(call.n, call.dtype, call.mean, call.std);
+    case 'normal_strided':
+      return generator.normal(call.n, call.dtype, call.mean, call.std, false);
+    case 'uniform':
+      return generator.uniform(call.n, call.dtype, call.from, call.to);
+    case 'randint':
+      return BigInt64Array.from(generator.randint(call.low, call.high, call.n), BigInt);
+    case 'randperm':
+      return BigInt64Array.from(generator.randperm(call.n), BigInt);
+    case 'bernoulli':
+      return generator.bernoulli(call.n, call.p);
+  }
+}
+
+/** Indices where the drawn values differ from PyTorch's, bit for bit (Object.is tells -0 from 0). */
+function mismatches(drawn: Drawn, expected: Encoded): string[] {
+  if ('sha256' in expected) {
+    const digest = createHash('sha256').update(new Uint8Array(drawn.buffer, drawn.byteOffset, drawn.byteLength)).digest('hex');
+    const head = Array.from(drawn.subarray(0, expected.head.length), Number);
+    const wrong = expected.head.flatMap((value, i) => (Object.is(value, head[i]) ? [] : [`head[${i}]: ${head[i]} != ${value}`]));
+    if (drawn.length !== expected.numel) wrong.push(`numel ${drawn.length} != ${expected.numel}`);
+    if (digest !== expected.sha256) wrong.push('sha256 differs');
+    return wrong;
+  }
+  const values = Array.from(drawn, Number);
+  if (values.length !== expected.values.length) return [`length ${values.length} != ${expected.values.length}`];
+  return expected.values.flatMap((value, i) => (Object.is(value, values[i]) ? [] : [`[${i}]: ${values[i]} != ${value}`]));
+}
+
+function describeCall(call: Call): string {
+  return JSON.stringify(call);
+}
+
+describe('Generator matches PyTorch 1.13 on this CPU, bit for bit', () => {
+  for (const sequence of fixture.sequences) {
+    const ops = [...new Set(sequence.calls.map((call) => call.op))].join(', ');
+    it(`seed ${sequence.seed}: ${sequence.calls.length} calls of ${ops}`, () => {
+      const generator = new Generator().manual_seed(sequence.seed);
+      const wrong = sequence.calls.flatMap((call, i) =>
+        mismatches(draw(generator, call), sequence.outputs[i]!).map((detail) => `${describeCall(call)} ${detail}`),
+      );
+      expect(wrong).toEqual([]);
+    });
+  }
+
+  for (const layer of fixture.linear) {
+    it(`nn.Linear(${layer.in_features}, ${layer.out_features}) after manual_seed(${layer.seed}): weight, then bias`, () => {
+      const generator = new Generator().manual_seed(layer.seed);
+      const weight = generator.uniform(layer.in_features * layer.out_features, 'float32', -layer.weight_bound, layer.weight_bound);
+      const bias = generator.uniform(layer.out_features, 'float32', -layer.bias_bound, layer.bias_bound);
+      expect(mismatches(weight, layer.weight)).toEqual([]);
+      expect(mismatches(bias, layer.bias)).toEqual([]);
+    });
+  }
+});
+
+describe('seeds', () => {
+  it('manual_seed keeps 64 bits for initial_seed, wraps negatives, and seeds the engine with the low 32 bits', () => {
+    for (const { seed, initial_seed, first } of fixture.seeds) {
+      const generator = new Generator().manual_seed(BigInt(seed));
+      expect(generator.initial_seed()).toBe(BigInt(initial_seed));
+      expect(Array.from(generator.uniform(3, 'float32'))).toEqual(first);
+    }
+  });
+
+  it('accepts seeds as numbers', () => {
+    const fromNumber = new Generator().manual_seed(2 ** 32 + 1).uniform(5, 'float64');
+    const fromBigInt = new Generator().manual_seed(2n ** 32n + 1n).uniform(5, 'float64');
+    expect(fromNumber).toEqual(fromBigInt);
+  });
+
+  it('a new Generator starts from 67280421310721, as torch.Generator() does', () => {
+    const generator = new Generator();
+    expect(generator.initial_seed()).toBe(BigInt(fixture.fresh_generator.initial_seed));
+    expect(Array.from(generator.normal(20, 'float32'))).toEqual(fixture.fresh_generator.first);
+  });
+
+  it('seed() reseeds with a fresh 53-bit seed that manual_seed reproduces', () => {
+    const generator = new Generator();
+    const seed = generator.seed();
+    expect(seed < 2n ** 53n).toBe(true);
+    expect(generator.initial_seed()).toBe(seed);
+    const drawn = generator.uniform(4, 'float64');
+    expect(new Generator().manual_seed(seed).uniform(4, 'float64')).toEqual(drawn);
+  });
+
+  it('manual_seed seeds the default generator and returns it', () => {
+    expect(manual_seed(42)).toBe(default_generator);
+    const expected = fixture.sequences.find((s) => s.seed === 42 && s.calls[0]!.op === 'uniform')!;
+    expect(mismatches(default_generator.uniform(10, 'float32'), expected.outputs[0]!)).toEqual([]);
+  });
+
+  it('manual_seed drops a cached normal sample', () => {
+    const generator = new Generator().manual_seed(3);
+    const first = generator.normal(1, 'float64')[0];
+    generator.normal(1, 'float64');
+    generator.manual_seed(3);
+    expect(generator.normal(1, 'float64')[0]).toBe(first);
+  });
+});
+
+describe('state', () => {
+  const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
+  const fromHex = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'hex'));
+  // Struct padding in CPUGeneratorImplState is left uninitialised by PyTorch; only the fields are compared.
+  const padding = [5044, 5045, 5046, 5047, 5053, 5054, 5055];
+  const fields = (bytes: Uint8Array): string => hex(bytes.map((byte, i) => (padding.includes(i) ? 0 : byte)));
+
+  for (const state of fixture.states) {
+    it(`get_state() after seed ${state.seed} and ${state.calls.length} calls has torch.get_rng_state()'s bytes`, () => {
+      const generator = new Generator().manual_seed(state.seed);
+      for (const call of state.calls) draw(generator, call);
+      expect(generator.get_state().length).toBe(5056);
+      expect(fields(generator.get_state())).toBe(fields(fromHex(state.state)));
+    });
+
+    it(`set_state(torch.get_rng_state()) after seed ${state.seed} continues PyTorch's stream`, () => {
+      const generator = new Generator().set_state(fromHex(state.state));
+      expect(generator.initial_seed()).toBe(BigInt(state.initial_seed));
+      expect(mismatches(generator.normal(3, 'float64'), state.after[0]!)).toEqual([]);
+      expect(mismatches(generator.uniform(700, 'float32'), state.after[1]!)).toEqual([]);
+      generator.set_state(fromHex(state.state).subarray(0, 5048));
+      expect(mismatches(generator.normal(3, 'float64'), state.after_legacy)).toEqual([]);
+    });
+  }
+
+  it('a state saved mid-stream replays the same draws, cached normal included', () => {
+    const generator = new Generator().manual_seed(11);
+    generator.normal(5, 'float64');
+    const saved = generator.get_state();
+    const first = [generator.normal(3, 'float32'), generator.randperm(9), generator.normal(17, 'float64')];
+    generator.set_state(saved);
+    expect([generator.normal(3, 'float32'), generator.randperm(9), generator.normal(17, 'float64')]).toEqual(first);
+  });
+
+  it('rejects states of the wrong size or with an impossible position', () => {
+    const generator = new Generator();
+    expect(() => generator.set_state(new Uint8Array(10))).toThrow(fixture.errors.state_size!);
+    const broken = generator.get_state();
+    broken.fill(0, 8, 12);
+    expect(() => generator.set_state(broken)).toThrow('Invalid mt19937 state');
+  });
+});
+
+describe("errors carry PyTorch's messages", () => {
+  const generator = new Generator();
+  const cases: [string, () => unknown][] = [
+    ['randint_empty', () => generator.randint(5, 5, 3)],
+    ['randint_reversed', () => generator.randint(5, 2, 3)],
+    ['randperm_negative', () => generator.randperm(-1)],
+    ['bernoulli_p', () => generator.bernoulli(3, 1.5)],
+    ['normal_std', () => generator.normal(3, 'float32', 0, -1.5)],
+    ['uniform_range', () => generator.uniform(3, 'float32', 2.5, 1.25)],
+    ['seed_overflow', () => generator.manual_seed(2n ** 64n)],
+  ];
+  for (const [name, call] of cases) {
+    it(name, () => {
+      let thrown: unknown;
+      try {
+        call();
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toBeInstanceOf(Error);
+      expect((thrown as Error).name).toBe('RuntimeError');
+      expect((thrown as Error).message).toBe(fixture.errors[name]);
+    });
+  }
+});
+
+describe('fused multiply-add emulation', () => {
+  it('fma rounds a*b+c once, where the separate product and sum would round twice', () => {
+    const a = 1 + 2 ** -30;
+    // a*a = 1 + 2^-29 + 2^-60: the product alone rounds the 2^-60 away, the fused form keeps it.
+    expect(fma(a, a, -(1 + 2 ** -29))).toBe(2 ** -60);
+    expect(a * a - (1 + 2 ** -29)).toBe(0);
+  });
+
+  it('fmaf rounds a*b+c once to float32, including past a double-rounding trap', () => {
+    const a = Math.fround(1 + 2 ** -12);
+    expect(fmaf(a, a, -1)).toBe(Math.fround(2 ** -11 + 2 ** -24));
+    // (1 + 2^-23)(1 - 2^-23) + 2^24 + 2 is just below 2^24 + 3; rounded to double first, it would be that tie,
+    // which rounds to even (2^24 + 4) instead of down.
+    const up = Math.fround(1 + 2 ** -23);
+    const down = Math.fround(1 - 2 ** -23);
+    expect(fmaf(up, down, 2 ** 24 + 2)).toBe(2 ** 24 + 2);
+    expect(Math.fround(up * down + (2 ** 24 + 2))).toBe(2 ** 24 + 4);
+  });
+});
