@@ -1,0 +1,175 @@
+/**
+ * Turns one TypeScript cell into a script for the persistent context, REPL style:
+ * top-level declarations become assignments to globals (so later cells see them and re-running a cell
+ * replaces them), function declarations stay at script level (hoisted), imports become awaited dynamic
+ * imports, and the last expression statement becomes the cell's value.
+ */
+import ts from 'typescript';
+
+/** The global object through which compiled cells reach the interpreter (imports). */
+export const CELL_RUNTIME_GLOBAL = '__tsgrad';
+
+/** A compiled cell: the script text, its source map (to the cell's TypeScript) and whether it awaits. */
+export interface CompiledCell {
+  script: string;
+  sourceMap: string;
+  isAsync: boolean;
+  /** Syntax errors found while transpiling (the cell cannot run). */
+  diagnostics: ts.Diagnostic[];
+}
+
+const compilerOptions: ts.CompilerOptions = {
+  target: ts.ScriptTarget.ES2022,
+  module: ts.ModuleKind.ESNext,
+  sourceMap: true,
+  verbatimModuleSyntax: true,
+  useDefineForClassFields: true,
+};
+
+/** Compiles a cell's TypeScript into a script that runs in the shared global scope. */
+export function compileCell(code: string, fileName: string): CompiledCell {
+  let isAsync = false;
+  const output = ts.transpileModule(code, {
+    compilerOptions,
+    fileName,
+    reportDiagnostics: true,
+    transformers: {
+      after: [(context) => (sourceFile) => {
+        const rewritten = rewriteTopLevel(context.factory, sourceFile);
+        isAsync = rewritten.isAsync;
+        return rewritten.sourceFile;
+      }],
+    },
+  });
+  const script = output.outputText.replace(/\n\/\/# sourceMappingURL=.*\s*$/, '\n');
+  return { script, sourceMap: output.sourceMapText ?? '', isAsync, diagnostics: output.diagnostics ?? [] };
+}
+
+function rewriteTopLevel(factory: ts.NodeFactory, sourceFile: ts.SourceFile): { sourceFile: ts.SourceFile; isAsync: boolean } {
+  const globals = new Set<string>();
+  const hoistedFunctions: ts.Statement[] = [];
+  const body: ts.Statement[] = [];
+  let isAsync = false;
+  let moduleCount = 0;
+  const statements = sourceFile.statements;
+
+  const assignTo = (name: ts.Identifier, value: ts.Expression, original: ts.Node): ts.Statement => {
+    globals.add(name.text);
+    return ts.setTextRange(factory.createExpressionStatement(factory.createAssignment(factory.createIdentifier(name.text), value)), original);
+  };
+
+  for (const [index, statement] of statements.entries()) {
+    const isLast = index === statements.length - 1;
+    if (ts.isImportDeclaration(statement)) {
+      isAsync = true;
+      body.push(...importAsAssignments(factory, statement, `${CELL_RUNTIME_GLOBAL}_module${moduleCount++}`, globals));
+    } else if (ts.isExportDeclaration(statement)) {
+      continue;
+    } else if (ts.isExportAssignment(statement)) {
+      body.push(ts.setTextRange(factory.createExpressionStatement(statement.expression), statement));
+    } else if (ts.isFunctionDeclaration(statement) && statement.body) {
+      hoistedFunctions.push(factory.updateFunctionDeclaration(statement, withoutExport(statement.modifiers), statement.asteriskToken,
+        statement.name ?? factory.createIdentifier('default'), statement.typeParameters, statement.parameters, statement.type, statement.body));
+    } else if (ts.isClassDeclaration(statement) && statement.name) {
+      const expression = factory.createClassExpression(withoutExport(statement.modifiers), statement.name, statement.typeParameters,
+        statement.heritageClauses, statement.members);
+      body.push(assignTo(statement.name, ts.setTextRange(expression, statement), statement));
+    } else if (ts.isVariableStatement(statement)) {
+      const list = statement.declarationList;
+      const isVar = (list.flags & (ts.NodeFlags.Let | ts.NodeFlags.Const | ts.NodeFlags.Using)) === 0;
+      for (const declaration of list.declarations) {
+        for (const name of boundNames(declaration.name)) globals.add(name);
+        if (declaration.initializer) {
+          const target = bindingTarget(factory, declaration.name);
+          body.push(ts.setTextRange(factory.createExpressionStatement(
+            factory.createAssignment(target as ts.Identifier, declaration.initializer)), declaration));
+        } else if (!isVar && ts.isIdentifier(declaration.name)) {
+          body.push(assignTo(declaration.name, factory.createVoidZero(), declaration));
+        }
+      }
+      isAsync ||= containsTopLevelAwait(statement);
+    } else if (isLast && ts.isExpressionStatement(statement)) {
+      isAsync ||= containsTopLevelAwait(statement);
+      body.push(ts.setTextRange(factory.createReturnStatement(statement.expression), statement));
+    } else {
+      isAsync ||= containsTopLevelAwait(statement);
+      body.push(statement);
+    }
+  }
+
+  const wrapper = factory.createExpressionStatement(factory.createCallExpression(
+    factory.createParenthesizedExpression(factory.createArrowFunction(
+      isAsync ? [factory.createModifier(ts.SyntaxKind.AsyncKeyword)] : undefined, undefined, [], undefined,
+      factory.createToken(ts.SyntaxKind.EqualsGreaterThanToken), factory.createBlock(body, true))),
+    undefined, []));
+  const declarations = globals.size === 0 ? [] : [factory.createVariableStatement(undefined,
+    factory.createVariableDeclarationList([...globals].map((name) => factory.createVariableDeclaration(name))))];
+  return { sourceFile: factory.updateSourceFile(sourceFile, [...declarations, ...hoistedFunctions, wrapper]), isAsync };
+}
+
+function importAsAssignments(factory: ts.NodeFactory, statement: ts.ImportDeclaration, moduleName: string, globals: Set<string>): ts.Statement[] {
+  const specifier = (statement.moduleSpecifier as ts.StringLiteral).text;
+  const loaded = factory.createAwaitExpression(factory.createCallExpression(
+    factory.createPropertyAccessExpression(factory.createIdentifier(CELL_RUNTIME_GLOBAL), 'import'), undefined,
+    [factory.createStringLiteral(specifier)]));
+  const clause = statement.importClause;
+  if (!clause) return [ts.setTextRange(factory.createExpressionStatement(loaded), statement)];
+  const moduleVariable = factory.createIdentifier(moduleName);
+  const statements: ts.Statement[] = [ts.setTextRange(factory.createVariableStatement(undefined, factory.createVariableDeclarationList(
+    [factory.createVariableDeclaration(moduleVariable, undefined, undefined, loaded)], ts.NodeFlags.Const)), statement)];
+  const bind = (local: string, exported: string | undefined) => {
+    globals.add(local);
+    const value = exported === undefined ? moduleVariable : factory.createElementAccessExpression(moduleVariable, factory.createStringLiteral(exported));
+    statements.push(factory.createExpressionStatement(factory.createAssignment(factory.createIdentifier(local), value)));
+  };
+  if (clause.name) bind(clause.name.text, 'default');
+  const bindings = clause.namedBindings;
+  if (bindings && ts.isNamespaceImport(bindings)) bind(bindings.name.text, undefined);
+  if (bindings && ts.isNamedImports(bindings)) {
+    for (const element of bindings.elements) {
+      if (element.isTypeOnly) continue;
+      bind(element.name.text, (element.propertyName ?? element.name).text);
+    }
+  }
+  return statements;
+}
+
+function withoutExport(modifiers: ts.NodeArray<ts.ModifierLike> | undefined): ts.ModifierLike[] | undefined {
+  return modifiers?.filter((modifier) => modifier.kind !== ts.SyntaxKind.ExportKeyword && modifier.kind !== ts.SyntaxKind.DefaultKeyword);
+}
+
+/** The identifiers a binding name (identifier or destructuring pattern) declares. */
+export function boundNames(name: ts.BindingName): string[] {
+  if (ts.isIdentifier(name)) return [name.text];
+  return name.elements.flatMap((element) => (ts.isOmittedExpression(element) ? [] : boundNames(element.name)));
+}
+
+/** A destructuring binding pattern as the equivalent assignment target. */
+function bindingTarget(factory: ts.NodeFactory, name: ts.BindingName): ts.Expression {
+  if (ts.isIdentifier(name)) return factory.createIdentifier(name.text);
+  const withDefault = (element: ts.BindingElement): ts.Expression => {
+    const target = bindingTarget(factory, element.name);
+    return element.initializer ? factory.createAssignment(target, element.initializer) : target;
+  };
+  if (ts.isArrayBindingPattern(name)) {
+    return factory.createArrayLiteralExpression(name.elements.map((element) => {
+      if (ts.isOmittedExpression(element)) return factory.createOmittedExpression();
+      return element.dotDotDotToken ? factory.createSpreadElement(bindingTarget(factory, element.name)) : withDefault(element);
+    }));
+  }
+  return factory.createObjectLiteralExpression(name.elements.map((element) => {
+    if (element.dotDotDotToken) return factory.createSpreadAssignment(bindingTarget(factory, element.name));
+    if (!element.propertyName && ts.isIdentifier(element.name)) {
+      return factory.createShorthandPropertyAssignment(element.name.text, element.initializer);
+    }
+    return factory.createPropertyAssignment(element.propertyName ?? (element.name as ts.Identifier).text, withDefault(element));
+  }));
+}
+
+/** Whether `node` awaits outside any nested function (top-level await, `for await`). */
+function containsTopLevelAwait(node: ts.Node): boolean {
+  if (ts.isAwaitExpression(node) || (ts.isForOfStatement(node) && node.awaitModifier)) return true;
+  if (ts.isFunctionLike(node) || ts.isClassStaticBlockDeclaration(node)) return false;
+  if (ts.isVariableDeclarationList(node) && (node.flags & ts.NodeFlags.AwaitUsing) === ts.NodeFlags.AwaitUsing) return true;
+  return ts.forEachChild(node, containsTopLevelAwait) ?? false;
+}

@@ -1,0 +1,241 @@
+/**
+ * Type checking, completion and quick info for cells, over a TypeScript LanguageService on virtual files.
+ *
+ * Every cell is a module of its own, so re-declaring a name in a later cell is never a conflict. A cell sees
+ * the names of earlier cells through a one-line prefix: `let`/`var` names are re-declared with the type they
+ * had (so they stay assignable), every other name is imported from the cell that last declared it. A cell
+ * that ran is kept as `cell_N.ts` with its own names exported; the program only grows by cells that declare
+ * something, and unchanged files are reused from one check to the next.
+ */
+import ts from 'typescript';
+import path from 'node:path';
+import { boundNames } from './transform.js';
+import { codePointToUtf16, lineAndColumn, utf16ToCodePoint } from './positions.js';
+
+/** A problem found in a cell, located in the cell's own text (one-based line, column in code points). */
+export interface CellDiagnostic {
+  line: number;
+  column: number;
+  message: string;
+  code: number;
+}
+
+/** Where cells live and what they see besides each other. */
+export interface CheckerOptions {
+  /** Bare imports resolve from here first (the kernel's working directory). */
+  cwd: string;
+  /** Then from this package's own node_modules. */
+  packageRoot: string;
+  /** An ambient declaration file giving the globals of every cell (`torch`, `display`, ...). */
+  globalsDeclaration: string;
+}
+
+interface VirtualFile {
+  text: string;
+  version: number;
+}
+
+interface Declared {
+  name: string;
+  mutable: boolean;
+}
+
+const compilerOptions: ts.CompilerOptions = {
+  target: ts.ScriptTarget.ES2022,
+  module: ts.ModuleKind.ESNext,
+  moduleResolution: ts.ModuleResolutionKind.Bundler,
+  lib: ['lib.es2022.d.ts', 'lib.esnext.disposable.d.ts'],
+  types: ['node'],
+  strict: true,
+  noImplicitAny: false,
+  esModuleInterop: true,
+  allowSyntheticDefaultImports: true,
+  resolveJsonModule: true,
+  skipLibCheck: true,
+  noEmit: true,
+};
+
+/** The checker of one kernel session: cells that ran, and the scratch file for the cell at hand. */
+export class CellChecker {
+  private readonly files = new Map<string, VirtualFile>();
+  private readonly history: string[] = [];
+  /** For each name visible to the next cell: the history file that last declared it, and how. */
+  private readonly owners = new Map<string, { file: string; mutable: boolean }>();
+  private readonly scratchFile: string;
+  private readonly globalsFile: string;
+  private readonly service: ts.LanguageService;
+  private prefixLength = 0;
+
+  constructor(private readonly options: CheckerOptions) {
+    this.scratchFile = this.virtualPath('cell.ts');
+    this.globalsFile = this.virtualPath('globals.d.ts');
+    this.setFile(this.globalsFile, options.globalsDeclaration);
+    this.setFile(this.scratchFile, 'export {};');
+    const resolutionCache = ts.createModuleResolutionCache(options.cwd, (name) => name, compilerOptions);
+    const diskSnapshots = new Map<string, ts.IScriptSnapshot | undefined>();
+    const fallbackImporter = path.join(options.packageRoot, 'index.ts');
+    // getModuleResolutionCache is read by the service though its host type omits it; it spares re-reading package.json files.
+    const host: ts.LanguageServiceHost & ts.ModuleResolutionHost & { getModuleResolutionCache(): ts.ModuleResolutionCache } = {
+      getCompilationSettings: () => compilerOptions,
+      getScriptFileNames: () => [this.globalsFile, ...this.history, this.scratchFile],
+      getScriptVersion: (fileName) => String(this.files.get(fileName)?.version ?? 0),
+      getScriptSnapshot: (fileName) => {
+        const virtual = this.files.get(fileName);
+        if (virtual) return ts.ScriptSnapshot.fromString(virtual.text);
+        // The service asks for every file on every check; files on disk are read once per session.
+        if (!diskSnapshots.has(fileName)) {
+          const text = ts.sys.readFile(fileName);
+          diskSnapshots.set(fileName, text === undefined ? undefined : ts.ScriptSnapshot.fromString(text));
+        }
+        return diskSnapshots.get(fileName);
+      },
+      getCurrentDirectory: () => options.cwd,
+      getDefaultLibFileName: (settings) => ts.getDefaultLibFilePath(settings),
+      fileExists: (fileName) => this.files.has(fileName) || ts.sys.fileExists(fileName),
+      readFile: (fileName) => this.files.get(fileName)?.text ?? ts.sys.readFile(fileName),
+      directoryExists: (directory) => ts.sys.directoryExists(directory),
+      getDirectories: (directory) => ts.sys.getDirectories(directory),
+      realpath: ts.sys.realpath,
+      resolveModuleNames: (moduleNames, containingFile) => moduleNames.map((moduleName) =>
+        ts.resolveModuleName(moduleName, containingFile, compilerOptions, host, resolutionCache).resolvedModule
+        ?? ts.resolveModuleName(moduleName, fallbackImporter, compilerOptions, host, resolutionCache).resolvedModule),
+      getModuleResolutionCache: () => resolutionCache,
+      getTypeRootsVersion: () => 0,
+    };
+    compilerOptions.typeRoots = [path.join(options.packageRoot, 'node_modules', '@types')];
+    this.service = ts.createLanguageService(host, ts.createDocumentRegistry());
+  }
+
+  /** Type errors of a cell (syntax errors included), positioned in the cell's text. */
+  diagnostics(code: string): CellDiagnostic[] {
+    this.useScratch(code, false);
+    const found = [...this.service.getSyntacticDiagnostics(this.scratchFile), ...this.service.getSemanticDiagnostics(this.scratchFile)];
+    return found.map((diagnostic) => {
+      const { line, column } = lineAndColumn(code, Math.max(0, (diagnostic.start ?? this.prefixLength) - this.prefixLength));
+      return { line, column, code: diagnostic.code, message: ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n') };
+    });
+  }
+
+  /** Records a cell that ran, so later cells see what it declared. */
+  commit(code: string): void {
+    const declared = declaredNames(parse(code));
+    if (declared.length === 0) return;
+    const fileName = this.virtualPath(`cell_${this.history.length + 1}.ts`);
+    const own = new Set(declared.map(({ name }) => name));
+    const exports = `\nexport { ${[...own].join(', ')} };\n`;
+    this.setFile(fileName, this.prefix(code, own, false) + code + exports);
+    this.history.push(fileName);
+    for (const { name, mutable } of declared) this.owners.set(name, { file: fileName, mutable });
+  }
+
+  /** Completions at a code-point cursor position. */
+  complete(code: string, cursor: number): { matches: string[]; start: number; end: number; kinds: string[] } {
+    const offset = codePointToUtf16(code, cursor);
+    let start = offset;
+    while (start > 0 && /[\p{ID_Continue}$]/u.test(code[start - 1]!)) start--;
+    const typed = code.slice(start, offset);
+    this.useScratch(code, true);
+    const completions = this.service.getCompletionsAtPosition(this.scratchFile, this.prefixLength + offset, {});
+    const entries = (completions?.entries ?? [])
+      .filter((entry) => entry.name.startsWith(typed) && !entry.name.startsWith('__tsgrad'))
+      .sort((a, b) => a.sortText.localeCompare(b.sortText) || a.name.localeCompare(b.name));
+    return {
+      matches: entries.map((entry) => entry.name),
+      kinds: entries.map((entry) => entry.kind),
+      start: utf16ToCodePoint(code, start),
+      end: cursor,
+    };
+  }
+
+  /** The type and documentation of the name under a code-point cursor, or undefined. */
+  quickInfo(code: string, cursor: number): { signature: string; documentation: string } | undefined {
+    const offset = codePointToUtf16(code, cursor);
+    this.useScratch(code, true);
+    const info = this.service.getQuickInfoAtPosition(this.scratchFile, this.prefixLength + offset)
+      ?? (offset > 0 ? this.service.getQuickInfoAtPosition(this.scratchFile, this.prefixLength + offset - 1) : undefined);
+    if (!info) return undefined;
+    const tags = (info.tags ?? []).map((tag) => `@${tag.name} ${ts.displayPartsToString(tag.text)}`.trimEnd());
+    return {
+      signature: ts.displayPartsToString(info.displayParts),
+      documentation: [ts.displayPartsToString(info.documentation), ...tags].filter(Boolean).join('\n'),
+    };
+  }
+
+  private useScratch(code: string, allNames: boolean): void {
+    const declared = new Set(declaredNames(parse(code)).map(({ name }) => name));
+    const prefix = this.prefix(code, declared, allNames);
+    this.prefixLength = prefix.length;
+    this.setFile(this.scratchFile, prefix + code + (prefix === '' ? '\nexport {};' : ''));
+  }
+
+  /**
+   * One line that brings earlier cells' names into a cell: those it uses (or all, for completion),
+   * except those it declares itself.
+   */
+  private prefix(code: string, declared: Set<string>, allNames: boolean): string {
+    const used = allNames ? undefined : usedIdentifiers(parse(code));
+    const imports = new Map<string, string[]>();
+    const variables: string[] = [];
+    for (const [name, owner] of this.owners) {
+      if (declared.has(name) || (used && !used.has(name))) continue;
+      const specifier = `./${path.basename(owner.file, '.ts')}`;
+      if (owner.mutable) variables.push(`declare let ${name}: typeof import('${specifier}').${name};`);
+      else imports.set(specifier, [...(imports.get(specifier) ?? []), name]);
+    }
+    const importLines = [...imports].map(([specifier, names]) => `import { ${names.join(', ')} } from '${specifier}';`);
+    const line = [...importLines, ...variables].join(' ');
+    return line === '' ? '' : `${line} export {};\n`;
+  }
+
+  private setFile(fileName: string, text: string): void {
+    const existing = this.files.get(fileName);
+    if (existing?.text === text) return;
+    this.files.set(fileName, { text, version: (existing?.version ?? 0) + 1 });
+  }
+
+  private virtualPath(name: string): string {
+    return path.join(this.options.cwd, `__tsgrad_${name}`);
+  }
+}
+
+function parse(code: string): ts.SourceFile {
+  return ts.createSourceFile('cell.ts', code, ts.ScriptTarget.ES2022, false, ts.ScriptKind.TS);
+}
+
+/** Names a cell declares at top level (values, types, imports), and whether each stays assignable. */
+function declaredNames(sourceFile: ts.SourceFile): Declared[] {
+  const names: Declared[] = [];
+  const add = (name: string, mutable = false) => names.push({ name, mutable });
+  for (const statement of sourceFile.statements) {
+    if (ts.isVariableStatement(statement)) {
+      const mutable = (statement.declarationList.flags & (ts.NodeFlags.Const | ts.NodeFlags.Using)) === 0;
+      for (const declaration of statement.declarationList.declarations) {
+        for (const name of boundNames(declaration.name)) add(name, mutable);
+      }
+    } else if ((ts.isFunctionDeclaration(statement) || ts.isClassDeclaration(statement) || ts.isInterfaceDeclaration(statement)
+      || ts.isTypeAliasDeclaration(statement) || ts.isEnumDeclaration(statement) || ts.isImportEqualsDeclaration(statement))
+      && statement.name) {
+      add(statement.name.text);
+    } else if (ts.isModuleDeclaration(statement) && ts.isIdentifier(statement.name)) {
+      add(statement.name.text);
+    } else if (ts.isImportDeclaration(statement) && statement.importClause) {
+      const clause = statement.importClause;
+      if (clause.name) add(clause.name.text);
+      const bindings = clause.namedBindings;
+      if (bindings && ts.isNamespaceImport(bindings)) add(bindings.name.text);
+      if (bindings && ts.isNamedImports(bindings)) for (const element of bindings.elements) add(element.name.text);
+    }
+  }
+  const unique = new Map(names.map((declared) => [declared.name, declared]));
+  return [...unique.values()];
+}
+
+function usedIdentifiers(sourceFile: ts.SourceFile): Set<string> {
+  const used = new Set<string>();
+  const visit = (node: ts.Node): void => {
+    if (ts.isIdentifier(node)) used.add(node.text);
+    ts.forEachChild(node, visit);
+  };
+  visit(sourceFile);
+  return used;
+}
