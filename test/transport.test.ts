@@ -43,7 +43,7 @@ async function bindTransport(overrides: Partial<ConnectionInfo> = {}): Promise<H
   return harness;
 }
 
-function dealer(harness: Harness, socket: 'shell' | 'control' | 'stdin', routingId = randomUUID()): zmq.Dealer {
+function dealer(harness: Harness, socket: 'shell' | 'control' | 'stdin', routingId: string = randomUUID()): zmq.Dealer {
   const connected = new zmq.Dealer({ linger: 0, routingId });
   connected.connect(endpointFor(harness.info, socket));
   harness.sockets.push(connected);
