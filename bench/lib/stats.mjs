@@ -1,0 +1,42 @@
+/** Timing and summary statistics shared by every benchmark suite. */
+
+/** True when BENCH_QUICK is set: fewer repetitions, for checking that the harness runs, not for figures. */
+export const quick = Boolean(process.env.BENCH_QUICK);
+
+/** Median of a non-empty list of numbers. */
+export function median(values) {
+  return percentile(values, 50);
+}
+
+/** The p-th percentile (0..100) by linear interpolation between closest ranks, as numpy's default. */
+export function percentile(values, p) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = (p / 100) * (sorted.length - 1);
+  const low = Math.floor(rank);
+  const high = Math.ceil(rank);
+  return sorted[low] + (sorted[high] - sorted[low]) * (rank - low);
+}
+
+/**
+ * Times `run` after `warmup` untimed calls; returns the milliseconds of each timed call.
+ * Stops at `maxReps`, or once `budgetMs` is spent and `minReps` are done; a call slower than the
+ * whole budget lowers `minReps` to one so that the slowest peers still finish in minutes.
+ */
+export function sample(run, { warmup, minReps, maxReps, budgetMs }) {
+  const plan = quick ? { warmup: Math.min(warmup, 1), minReps: 1, maxReps: 2, budgetMs: 0 } : { warmup, minReps, maxReps, budgetMs };
+  let slowest = 0;
+  for (let i = 0; i < plan.warmup; i++) {
+    const start = performance.now();
+    run();
+    slowest = Math.max(slowest, performance.now() - start);
+  }
+  const required = slowest > plan.budgetMs ? 1 : plan.minReps;
+  const times = [];
+  const begin = performance.now();
+  while (times.length < plan.maxReps && (times.length < required || performance.now() - begin < plan.budgetMs)) {
+    const start = performance.now();
+    run();
+    times.push(performance.now() - start);
+  }
+  return times;
+}

@@ -1,0 +1,132 @@
+/**
+ * The runtime suite (issue 2): W1-W4 on tsgrad and its peers, each system in its own process, on inputs the
+ * harness generates once. Prints medians, ratios (tsgrad vs each peer) and whether every system computed the
+ * same losses and gradients.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { median } from "../lib/stats.mjs";
+import { formatNumber, formatTable } from "../lib/table.mjs";
+import { pythonHas, runChild, systemPython } from "../lib/processes.mjs";
+import { writeInputs } from "./inputs.mjs";
+import { descriptions, toUnit, workloads } from "./workloads.mjs";
+import { compareDigests } from "./digest.mjs";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const tsgradBuild = path.join(here, "..", "..", "dist", "src", "index.js");
+
+const node = (adapter, variant = "") => (inputs, result) => [process.execPath, [path.join(here, "child.mjs"), adapter, variant, inputs, result]];
+
+/** The systems measured, tsgrad first; `available` says why one cannot run here. */
+const systems = [
+  { id: "tsgrad", command: node("tsgrad"), available: () => existsSync(tsgradBuild) || "not built (npm run build)" },
+  { id: "torch", command: (inputs, result) => [systemPython, [path.join(here, "torch_workloads.py"), inputs, result]], available: () => pythonHas("torch", "numpy") || `no PyTorch in ${systemPython}` },
+  { id: "tfjs-cpu", command: node("tfjs", "cpu"), available: () => true },
+  { id: "tfjs-wasm", command: node("tfjs", "wasm"), available: () => true },
+  { id: "js-pytorch", command: node("js-pytorch"), available: () => true },
+];
+
+/** Runs one system's child process; returns its result, or a result whose every workload failed. */
+async function measure(system, inputsDir) {
+  const resultFile = path.join(inputsDir, `result-${system.id}.json`);
+  const [command, args] = system.command(inputsDir, resultFile);
+  const { code } = await runChild(command, args, { cwd: path.join(here, "..") });
+  if (code === 0 && existsSync(resultFile)) return JSON.parse(readFileSync(resultFile, "utf8"));
+  return { system: system.id, samplesMs: {}, checks: {}, errors: { "*": `process exited with ${code}` } };
+}
+
+/** Median of each workload, in the workload's unit, or the error that stopped it. */
+function cell(result, workload) {
+  const samples = result.samplesMs[workload.id];
+  if (samples) return formatNumber(toUnit(workload, median(samples)));
+  return result.errors[workload.id] || result.errors["*"] ? "error" : "-";
+}
+
+/** tsgrad's median time divided by a peer's: above 1, tsgrad is slower. */
+function ratio(tsgrad, peer, workload) {
+  const [mine, theirs] = [tsgrad.samplesMs[workload.id], peer.samplesMs[workload.id]];
+  if (!mine || !theirs) return "-";
+  const value = median(mine) / median(theirs);
+  return `${formatNumber(value)}x`;
+}
+
+/** Compares every system's checks with PyTorch's (or, without PyTorch, tsgrad's); returns the mismatch lines. */
+function mismatches(results) {
+  const reference = results.find((entry) => entry.id === "torch" && Object.keys(entry.result.checks).length) ?? results[0];
+  const lines = [];
+  for (const { id, result } of results) {
+    if (id === reference.id) continue;
+    for (const [workloadId, expected] of Object.entries(reference.result.checks)) {
+      const actual = result.checks[workloadId];
+      if (!actual) continue;
+      for (const problem of compareDigests(actual, expected)) lines.push(`${id} ${workloadId} ${problem} (${reference.id})`);
+    }
+  }
+  return { reference: reference.id, lines };
+}
+
+/** Runs the suite with options {systems?: string[]} and prints the report; returns the process exit code. */
+export async function run(options = {}) {
+  const chosen = systems.filter((system) => !options.systems || options.systems.includes(system.id));
+  const inputsDir = mkdtempSync(path.join(os.tmpdir(), "tsgrad-bench-"));
+  try {
+    writeInputs(inputsDir, workloads);
+    const results = [];
+    for (const system of chosen) {
+      const availability = system.available();
+      if (availability !== true) {
+        console.log(`skipping ${system.id}: ${availability}`);
+        continue;
+      }
+      console.error(`running ${system.id}`);
+      results.push({ id: system.id, result: await measure(system, inputsDir) });
+    }
+    return report(results);
+  } finally {
+    rmSync(inputsDir, { recursive: true, force: true });
+  }
+}
+
+function report(results) {
+  const shown = workloads.filter((workload) => results.some(({ result }) => result.samplesMs[workload.id] || result.errors[workload.id]));
+  console.log(`\nRuntime suite: medians (node ${process.version}, ${os.cpus()[0]?.model ?? "unknown CPU"}, ${os.cpus().length} cores)`);
+  for (const { id, result } of results) console.log(`  ${id}: ${result.system}`);
+  for (const kind of new Set(shown.map((workload) => workload.kind))) console.log(`  ${kind}: ${descriptions[kind]}`);
+  console.log();
+  const header = ["workload", "unit", ...results.map(({ id }) => id)];
+  console.log(formatTable(header, shown.map((workload) => [workload.id, workload.unit, ...results.map(({ result }) => cell(result, workload))])));
+
+  const tsgrad = results.find(({ id }) => id === "tsgrad");
+  const peers = results.filter(({ id }) => id !== "tsgrad");
+  if (tsgrad && peers.length) {
+    console.log("\nRatios: tsgrad's median time / the peer's (above 1: tsgrad is slower)\n");
+    console.log(formatTable(["workload", ...peers.map(({ id }) => `vs ${id}`)], shown.map((workload) => [workload.id, ...peers.map((peer) => ratio(tsgrad.result, peer.result, workload))])));
+  }
+
+  let exitCode = 0;
+  const errors = results.flatMap(({ id, result }) => Object.entries(result.errors).map(([workloadId, message]) => `  ${id} ${workloadId}: ${message}`));
+  if (errors.length) console.log(`\nErrors:\n${errors.join("\n")}`);
+  if (results.length > 1) {
+    const { reference, lines } = mismatches(results);
+    if (lines.length) {
+      exitCode = 1;
+      console.log(`\n!!!!!!!! MISMATCH: systems disagree with ${reference} on losses or gradients !!!!!!!!`);
+      for (const line of lines) console.log(`  !! ${line}`);
+    } else {
+      console.log(`\nChecks: every system's losses and gradients agree with ${reference}'s.`);
+    }
+  }
+  saveResults(results);
+  return exitCode;
+}
+
+/** Keeps the raw samples of the last run in bench/results/ (not committed) for closer reading. */
+function saveResults(results) {
+  const dir = path.join(here, "..", "results");
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, "runtime-latest.json");
+  writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), node: process.version, results }, null, 1));
+  console.log(`\nRaw samples: ${path.relative(process.cwd(), file)}`);
+}
