@@ -102,7 +102,7 @@ describe('live view', () => {
   function harness(): { now: { ms: number }; frames: { bundle: MimeBundle; target: { display_id: string; update: boolean } }[]; publish: DisplayPublisher } {
     const now = { ms: 0 };
     const frames: { bundle: MimeBundle; target: { display_id: string; update: boolean } }[] = [];
-    return { now, frames, publish: (bundle, target) => frames.push({ bundle, target }) };
+    return { now, frames, publish: (frame, target) => frames.push({ bundle: frame[DISPLAY]() as MimeBundle, target }) };
   }
 
   it('publishes one display, then throttled updates of the same display_id, and a final frame on close', () => {

@@ -2,12 +2,12 @@
 
 import { alignColumns, escapeHtml, htmlTable, RenderedView } from './mime.js';
 import { namedTensors, type ParameterSource } from './naming.js';
-import { shapeTuple, type TensorLike } from './runtimeShapes.js';
+import { shapeTuple, storedGrad, type TensorLike } from './runtimeShapes.js';
 import { inlineValues, normText } from './valueText.js';
 
 /** Why a tensor's `.grad` is `None`, in the words a learner needs, or undefined when it has one. */
 export function missingGradReason(tensor: TensorLike): string | undefined {
-  if (tensor.grad) return undefined;
+  if (storedGrad(tensor)) return undefined;
   if (!tensor.requires_grad) return 'None: does not require grad';
   if (!tensor.is_leaf) return 'None: not a leaf (call .retain_grad() before backward to keep it)';
   return 'None: backward not run yet';
@@ -24,7 +24,7 @@ export function grads(source: GradSource): RenderedView {
   const header = ['name', 'shape', 'value', 'grad', 'grad norm'];
   const rows = entries.map(([name, tensor]) => {
     const reason = missingGradReason(tensor);
-    const gradient = tensor.grad;
+    const gradient = storedGrad(tensor);
     return [name, shapeTuple(tensor.shape), inlineValues(tensor), reason ?? inlineValues(gradient!), reason ? '' : normText(gradient!)];
   });
   const text = entries.length === 0 ? '(no tensors)' : alignColumns([header, ...rows]);

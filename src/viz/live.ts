@@ -3,23 +3,23 @@
  * parameters), replaced in place as epochs pass.
  *
  * The seam with the kernel: a live view publishes frames through a `DisplayPublisher`,
- * `(bundle, {display_id, update}) => void`, the shape of Jupyter's display_data / update_display_data.
- * It is the `publish` option when given, else the publisher registered with `setDisplayPublisher` (the kernel's
- * display layer registers one routing to the running cell). The first frame goes out with `update: false`, the
- * rest with `update: true` and the same `display_id`. Without a publisher nothing is sent, and the view still
- * displays its latest frame when shown as a value.
+ * `(frame, {display_id, update}) => void`, which is the signature of the kernel's `display(value, options)`:
+ * each frame is a displayable object, the first goes out with `update: false`, the rest with `update: true` and
+ * the same `display_id`. The publisher is the `publish` option when given (`torch.viz.live({publish: display})`),
+ * else the one registered with `setDisplayPublisher` (the kernel registers its `display`, routed to the running
+ * cell). Without a publisher nothing is sent, and the view still displays its latest frame when shown as a value.
  */
 
 import { lineChartSvg } from './lineChart.js';
-import { DISPLAY, escapeHtml, type MimeBundle } from './mime.js';
+import { DISPLAY, type Displayable, escapeHtml, type MimeBundle, RenderedView } from './mime.js';
 import { namedTensors, type ParameterSource } from './naming.js';
 import { options } from './options.js';
 import { sizeRepr } from '../format.js';
 import { isTensorLike, type TensorLike } from './runtimeShapes.js';
 import { inlineValues } from './valueText.js';
 
-/** Publishes a display (`update: false`) or replaces the display with that id (`update: true`). */
-export type DisplayPublisher = (bundle: MimeBundle, target: { display_id: string; update: boolean }) => void;
+/** Shows a displayable (`update: false`) or replaces the display with that id (`update: true`): the kernel's `display`. */
+export type DisplayPublisher = (frame: Displayable, target: { display_id: string; update: boolean }) => unknown;
 
 const PUBLISHER_KEY = Symbol.for('tsgrad.display.publish');
 
@@ -158,7 +158,7 @@ export class LiveView {
   private publish(): void {
     this.lastPublishedAt = this.clock();
     if (this.publisher === undefined) return;
-    this.publisher(this.frame(), { display_id: this.display_id, update: this.published });
+    this.publisher(new RenderedView(this.frame()), { display_id: this.display_id, update: this.published });
     this.published = true;
   }
 

@@ -11,6 +11,8 @@ export interface TensorLike {
   readonly grad: TensorLike | null | undefined;
   readonly grad_fn: GradNodeLike | null | undefined;
   readonly is_leaf: boolean;
+  /** Set on non-leaves that called `retain_grad()`. */
+  readonly retains_grad?: boolean;
   tolist(): unknown;
   numel(): number;
   dim(): number;
@@ -32,6 +34,15 @@ export interface HasNamedParameters {
 /** True when the value looks like a tensor. */
 export function isTensorLike(value: unknown): value is TensorLike {
   return typeof value === 'object' && value !== null && 'shape' in value && typeof (value as TensorLike).numel === 'function' && 'requires_grad' in value;
+}
+
+/**
+ * The tensor's `.grad`, read only where it can exist: reading a non-leaf's `.grad` makes PyTorch (and the
+ * runtime) warn, so a non-leaf that does not retain its gradient is answered with null directly.
+ */
+export function storedGrad(tensor: TensorLike): TensorLike | null {
+  if (!tensor.is_leaf && !tensor.retains_grad) return null;
+  return tensor.grad ?? null;
 }
 
 /** True when the value has `named_parameters()`, as modules do. */

@@ -1,7 +1,7 @@
 /** Rich displays of tensors, parameters, modules and sizes: PyTorch's repr as text, a compact table as HTML. */
 
 import { cellBackground, colorScaleExtent } from './colorScale.js';
-import { escapeHtml, type MimeBundle } from './mime.js';
+import { escapeHtml, RenderedView, type MimeBundle } from './mime.js';
 import { namedTensors } from './naming.js';
 import { options } from './options.js';
 import { axisIndices, isSummarized, tensorElementText } from './valueText.js';
@@ -94,9 +94,19 @@ function shownValues(values: Nested, axes: (number | null)[][]): number[] {
   return axes[0]!.flatMap((index) => (index === null ? [] : shownValues((values as Nested[])[index]!, axes.slice(1))));
 }
 
+/** A tensor's HTML table with its caption (what the Tensor's rich display shows next to the repr). */
+export function tensorHtml(tensor: TensorLike, viewOptions: TensorViewOptions = {}): string {
+  return tensorTableHtml(tensor, `tensor · ${tensorCaption(tensor)}`, viewOptions);
+}
+
 /** The display of a tensor: PyTorch's repr as text, a table as HTML. */
 export function tensorBundle(tensor: TensorLike, viewOptions: TensorViewOptions = {}): MimeBundle {
-  return { 'text/plain': String(tensor), 'text/html': tensorTableHtml(tensor, `tensor · ${tensorCaption(tensor)}`, viewOptions) };
+  return { 'text/plain': String(tensor), 'text/html': tensorHtml(tensor, viewOptions) };
+}
+
+/** `torch.viz.table(t, {colors})`: a tensor shown as a table, with per-call options. */
+export function table(tensor: TensorLike, viewOptions: TensorViewOptions = {}): RenderedView {
+  return new RenderedView(tensorBundle(tensor, viewOptions));
 }
 
 /** The display of an `nn.Parameter`: its repr (`Parameter containing: ...`) and a table. */
