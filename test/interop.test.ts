@@ -123,7 +123,7 @@ describe('real Jupyter clients', () => {
       timeoutMs: 120_000,
     });
     expect(consoleRun.code, consoleRun.stderr).toBe(0);
-    expect(consoleRun.stdout).toMatch(/In \[1\]: 42/);
+    expect(consoleRun.stdout).toMatch(/In \[1\]: 42\n/);
   }, 130_000);
 
   describe('@jupyterlab/services through jupyter server', () => {
@@ -137,7 +137,7 @@ describe('real Jupyter clients', () => {
       server = spawn(
         python,
         ['-m', 'jupyter_server', `--ServerApp.port=${port}`, '--ServerApp.ip=127.0.0.1', `--ServerApp.token=${token}`,
-          '--ServerApp.open_browser=False', `--ServerApp.root_dir=${root}`, '--ServerApp.port_retries=0'],
+          '--ServerApp.open_browser=False', `--ServerApp.root_dir=${root}`, '--ServerApp.port_retries=0', '--allow-root'],
         { env, stdio: ['ignore', 'ignore', 'pipe'] },
       );
       let serverLog = '';
