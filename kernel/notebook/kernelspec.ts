@@ -121,6 +121,8 @@ export async function startKernel(kernel: ResolvedKernelSpec, cwd: string): Prom
     cwd,
     env: { ...process.env, ...kernel.spec.env, JPY_PARENT_PID: String(process.pid) },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own session, as jupyter_client starts kernels: Ctrl-C in the terminal stops the runner, not the cell.
+    detached: true,
   });
   let log = '';
   const keep = (chunk: Buffer): void => {

@@ -54,8 +54,7 @@ const DEFAULT_STARTUP_SECONDS = 60;
 /** How long a cell gets to stop after an interrupt before the kernel is considered hung. */
 const INTERRUPT_GRACE_MS = 10_000;
 const SHUTDOWN_GRACE_MS = 10_000;
-/** Stands in for "no timeout": the client wants a number, and 24 days still fits a timer. */
-const NO_TIMEOUT_MS = 2 ** 31 - 1;
+const POLL_SLICE_MS = 1000;
 
 /** Thrown inside a run when the kernel process ends while a reply is awaited. */
 class KernelDiedError extends Error {
@@ -108,7 +107,7 @@ async function executeCells(
 ): Promise<void> {
   const collector = new OutputCollector();
   const codeCells = notebook.cells.filter((cell): cell is CodeCell => cell.cell_type === 'code');
-  const timeoutMs = options.timeoutSeconds !== undefined && options.timeoutSeconds > 0 ? options.timeoutSeconds * 1000 : NO_TIMEOUT_MS;
+  const timeoutMs = options.timeoutSeconds !== undefined && options.timeoutSeconds > 0 ? options.timeoutSeconds * 1000 : Infinity;
   for (const [position, cell] of codeCells.entries()) {
     const cellIndex = notebook.cells.indexOf(cell);
     const tags = cellTags(cell);
@@ -126,20 +125,21 @@ async function executeCells(
       allow_stdin: false,
       stop_on_error: true,
     });
-    let outcome: RequestOutcome;
+    let outcome: RequestOutcome | null = null;
     let timedOut = false;
+    let deathCause: unknown = `the kernel did not stop the cell within ${INTERRUPT_GRACE_MS / 1000} s of an interrupt`;
     try {
-      try {
-        outcome = await untilExit(kernelProcess, client.outcomeOf(request.msg_id, timeoutMs, `cell ${cellIndex}`));
-      } catch (error) {
-        if (error instanceof KernelDiedError) throw error;
+      outcome = await awaitOutcome(client, kernelProcess, request.msg_id, timeoutMs);
+      if (outcome === null) {
         timedOut = true;
         await interrupt(client, kernelProcess, kernel);
-        outcome = await untilExit(kernelProcess, client.outcomeOf(request.msg_id, INTERRUPT_GRACE_MS, `interrupted cell ${cellIndex}`));
+        outcome = await awaitOutcome(client, kernelProcess, request.msg_id, INTERRUPT_GRACE_MS);
       }
     } catch (error) {
-      const evalue = error instanceof KernelDiedError ? error.message : `the kernel did not stop the cell within ${INTERRUPT_GRACE_MS / 1000} s of an interrupt`;
-      result.failure = { ...kernelFailure(evalue, kernelProcess, 'kernel-died'), ...cellIdentity(notebook, cellIndex) };
+      deathCause = error;
+    }
+    if (outcome === null) {
+      result.failure = { ...kernelFailure(deathCause, kernelProcess, 'kernel-died'), ...cellIdentity(notebook, cellIndex) };
       progress.cellFinished(position, codeCells.length, cell, timedOut ? 'timeout' : 'error', performance.now() - started);
       return;
     }
@@ -210,6 +210,23 @@ async function shutDown(kernelProcess: KernelProcess, client: JupyterClient | nu
     await kernelProcess.exited;
   }
   await kernelProcess.cleanUp();
+}
+
+/**
+ * The outcome of a request, or null when it has none within `timeoutMs`. Waits in short slices so that no
+ * long client timer outlives a kernel that died; rejects with KernelDiedError when the process ends.
+ */
+async function awaitOutcome(client: JupyterClient, kernelProcess: KernelProcess, msgId: string, timeoutMs: number): Promise<RequestOutcome | null> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const slice = Math.min(POLL_SLICE_MS, deadline - performance.now());
+    if (slice <= 0) return null;
+    try {
+      return await untilExit(kernelProcess, client.outcomeOf(msgId, slice));
+    } catch (error) {
+      if (error instanceof KernelDiedError) throw error;
+    }
+  }
 }
 
 /** Rejects with KernelDiedError as soon as the kernel process ends, whichever settles first. */
