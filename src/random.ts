@@ -71,28 +71,49 @@ class MersenneTwister {
   }
 }
 
-// Scratch views for reading and nudging the bits of a double (little-endian: word 0 is the low half).
-const scratchFloat = new Float64Array(1);
-const scratchWords = new Uint32Array(scratchFloat.buffer);
+// Scratch views for reading and writing the two 32-bit halves of a double (little-endian: word 0 is the low half).
+const scratchBits = new Float64Array(1);
+const scratchBitWords = new Uint32Array(scratchBits.buffer);
+
+/** The upper 32 bits of a double's encoding. */
+function highWord(x: number): number {
+  scratchBits[0] = x;
+  return scratchBitWords[1]!;
+}
+
+/** The lower 32 bits of a double's encoding. */
+function lowWord(x: number): number {
+  scratchBits[0] = x;
+  return scratchBitWords[0]!;
+}
+
+function fromWords(high: number, low: number): number {
+  scratchBitWords[1] = high;
+  scratchBitWords[0] = low;
+  return scratchBits[0]!;
+}
+
+/** The exact rounding error of the last addExact. */
+let roundingError = 0;
+
+/** a + b, leaving its exact rounding error in `roundingError` (Knuth's TwoSum). */
+function addExact(a: number, b: number): number {
+  const sum = a + b;
+  const bVirtual = sum - a;
+  roundingError = a - (sum - bVirtual) + (b - bVirtual);
+  return sum;
+}
 
 /** a + b rounded to odd: exact sums stay, inexact ones land on the neighbour whose last mantissa bit is 1. */
 function addRoundToOdd(a: number, b: number): number {
-  const sum = a + b;
-  const bVirtual = sum - a;
-  const error = a - (sum - bVirtual) + (b - bVirtual);
+  const sum = addExact(a, b);
+  const error = roundingError;
   if (error === 0 || !Number.isFinite(sum)) return sum;
-  scratchFloat[0] = sum;
-  if (scratchWords[0]! & 1) return sum;
-  const awayFromZero = (error > 0) === (sum > 0);
-  if (awayFromZero) {
-    scratchWords[0] = scratchWords[0]! | 1;
-  } else if (scratchWords[0] === 0) {
-    scratchWords[0] = 0xffffffff;
-    scratchWords[1] = scratchWords[1]! - 1;
-  } else {
-    scratchWords[0] = scratchWords[0]! - 1;
-  }
-  return scratchFloat[0]!;
+  const high = highWord(sum);
+  const low = lowWord(sum);
+  if (low & 1) return sum;
+  if (error > 0 === sum > 0) return fromWords(high, low | 1);
+  return low === 0 ? fromWords(high - 1, 0xffffffff) : fromWords(high, low - 1);
 }
 
 const SPLITTER = 134217729; // 2^27 + 1, Veltkamp's constant for splitting a double into two 26-bit halves
@@ -108,10 +129,8 @@ export function fma(a: number, b: number, c: number): number {
   const bHigh = bBig - (bBig - b);
   const bLow = b - bHigh;
   const productError = aHigh * bHigh - product + aHigh * bLow + aLow * bHigh + aLow * bLow;
-  const sum = c + product;
-  const bVirtual = sum - c;
-  const sumError = c - (sum - bVirtual) + (product - bVirtual);
-  return sum + addRoundToOdd(sumError, productError);
+  const sum = addExact(c, product);
+  return sum + addRoundToOdd(roundingError, productError);
 }
 
 /** a * b + c on float32 values with a single rounding, as the vfmadd..ps instructions compute it. */
@@ -199,27 +218,6 @@ function avxSinCosf(theta: number, out: Float32Array): void {
 // kernels call them for float64, and V8's Math.log/sin/cos differ from them in the last bit of a few
 // percent of results. The roundings follow glibc's C with the multiply-adds that GCC fuses when it builds
 // the -mfma variants; the constants are glibc's (its log table is a searched set, not derivable).
-
-const scratchBits = new Float64Array(1);
-const scratchBitWords = new Uint32Array(scratchBits.buffer);
-
-/** The upper 32 bits of a double's encoding. */
-function highWord(x: number): number {
-  scratchBits[0] = x;
-  return scratchBitWords[1]!;
-}
-
-/** The lower 32 bits of a double's encoding. */
-function lowWord(x: number): number {
-  scratchBits[0] = x;
-  return scratchBitWords[0]!;
-}
-
-function fromWords(high: number, low: number): number {
-  scratchBitWords[1] = high;
-  scratchBitWords[0] = low;
-  return scratchBits[0]!;
-}
 
 const LOG_LN2_HIGH = 0.6931471805598903;
 const LOG_LN2_LOW = 5.497923018708371e-14;
@@ -393,26 +391,20 @@ function buildSinCosTable(size: number): Float64Array {
 
 type DoubleDouble = [number, number];
 
-function twoSum(a: number, b: number): DoubleDouble {
-  const sum = a + b;
-  const bVirtual = sum - a;
-  return [sum, a - (sum - bVirtual) + (b - bVirtual)];
-}
-
 function ddAdd([aHigh, aLow]: DoubleDouble, [bHigh, bLow]: DoubleDouble): DoubleDouble {
-  const [sum, error] = twoSum(aHigh, bHigh);
-  return twoSum(sum, error + aLow + bLow);
+  const sum = addExact(aHigh, bHigh);
+  return [addExact(sum, roundingError + aLow + bLow), roundingError];
 }
 
 function ddMultiply([high, low]: DoubleDouble, factor: number): DoubleDouble {
   const product = high * factor;
-  return twoSum(product, fma(high, factor, -product) + low * factor);
+  return [addExact(product, fma(high, factor, -product) + low * factor), roundingError];
 }
 
 function ddDivide([high, low]: DoubleDouble, divisor: number): DoubleDouble {
   const quotient = high / divisor;
   const remainder = high - quotient * divisor - fma(quotient, divisor, -quotient * divisor) + low;
-  return twoSum(quotient, remainder / divisor);
+  return [addExact(quotient, remainder / divisor), roundingError];
 }
 
 /** sin(x + dx) for |x| < 0.855469, from a Taylor series or the table (do_sin). */
@@ -507,9 +499,6 @@ export function libmCos(x: number): number {
   if (k < 0x419921fb) return sinCosOfReduced(reduceByHalfPi(x) + 1);
   return Math.cos(x);
 }
-
-/** The 53-bit random double in [0, 1) that uniform_real_distribution<double> makes of one random64(). */
-type DoubleSource = () => number;
 
 /** A torch.Generator for the CPU: PyTorch's mt19937 stream and the distributions drawn from it. */
 export class Generator {
@@ -613,11 +602,13 @@ export class Generator {
     return (BigInt(high) << 32n) | BigInt(this.engine.nextUint32());
   }
 
-  private readonly uniformDouble: DoubleSource = () => {
+  /** uniform_real_distribution<double>(0, 1): the low 53 bits of random64(), scaled into [0, 1). */
+  private uniformDouble(): number {
     const high = this.engine.nextUint32() & 0x1fffff;
     return (high * TWO_POW_32 + this.engine.nextUint32()) * TWO_POW_MINUS_53;
-  };
+  }
 
+  /** uniform_real_distribution<float>(0, 1): the low 24 bits of random(), scaled into [0, 1). */
   private uniformFloat(): number {
     return (this.engine.nextUint32() & 0xffffff) * TWO_POW_MINUS_24;
   }
