@@ -11,6 +11,8 @@ const usage = `Usage:
   tsgrad install [--user | --sys-prefix | --prefix DIR] [--name NAME] [--display-name TEXT]
                                                           install the kernelspec (default: --user)
   tsgrad uninstall [--user | --sys-prefix | --prefix DIR] [--name NAME]
+  tsgrad run <notebook.ipynb | directory>... [options]    execute notebooks through the kernel (tsgrad run --help)
+  tsgrad export <notebook.ipynb | directory>... [options] write notebooks as HTML or Markdown
   tsgrad --version | --help`;
 
 const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -88,6 +90,16 @@ export async function main(argv: string[]): Promise<void> {
       return install(rest);
     case 'uninstall':
       return uninstall(rest);
+    case 'run':
+    case 'export': {
+      const { notebookMain, NOTEBOOK_USAGE } = await import('./notebook/main.js');
+      if (rest.includes('--help') || rest.includes('-h')) {
+        console.log(NOTEBOOK_USAGE);
+        return;
+      }
+      process.exitCode = await notebookMain(command, rest);
+      return;
+    }
     case '--version':
       console.log((JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version);
       return;
