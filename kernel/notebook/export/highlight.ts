@@ -58,10 +58,11 @@ function classOf(kind: ts.SyntaxKind, next: string, afterDot: boolean): TokenCla
       return 'number';
     case ts.SyntaxKind.RegularExpressionLiteral:
       return 'regexp';
-    case ts.SyntaxKind.Identifier:
-      return next.startsWith('(') ? 'function' : null;
-    default:
-      return kind >= ts.SyntaxKind.FirstKeyword && kind <= ts.SyntaxKind.LastKeyword && !afterDot ? 'keyword' : null;
+    default: {
+      const isKeyword = kind >= ts.SyntaxKind.FirstKeyword && kind <= ts.SyntaxKind.LastKeyword;
+      if (kind === ts.SyntaxKind.Identifier || (isKeyword && afterDot)) return next.startsWith('(') ? 'function' : null;
+      return isKeyword ? 'keyword' : null;
+    }
   }
 }
 
