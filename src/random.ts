@@ -304,16 +304,20 @@ const NEAR_ONE_HIGH = 1 + 0x109 * 2 ** -12;
 /** glibc's log (sysdeps/ieee754/dbl-64/e_log.c, FMA build). */
 export function libmLog(x: number): number {
   if (x >= NEAR_ONE_LOW && x < NEAR_ONE_HIGH) return x === 1 ? 0 : logNearOne(x);
+  let high = highWord(x);
+  let low = lowWord(x);
   if (!(x >= 2 ** -1022) || x === Infinity) {
     if (x === 0) return -Infinity;
     if (!(x > 0) || x === Infinity) return x === Infinity ? x : NaN;
-    return libmLog(x * 2 ** 52) - 52 * Math.LN2;
+    // A subnormal: scale it into the normal range and take the 52 back from its exponent field.
+    const scaled = x * 2 ** 52;
+    high = highWord(scaled) - (52 << 20);
+    low = lowWord(scaled);
   }
-  const high = highWord(x);
   const offsetHigh = (high - LOG_OFFSET_HIGH) | 0;
   const index = (offsetHigh >>> 13) & 127;
   const exponent = offsetHigh >> 20;
-  const z = fromWords(high - (offsetHigh & 0xfff00000), lowWord(x));
+  const z = fromWords(high - (offsetHigh & 0xfff00000), low);
   const inverseC = LOG_TABLE[2 * index]!;
   const logC = LOG_TABLE[2 * index + 1]!;
   const r = fma(z, inverseC, -1);
@@ -615,7 +619,7 @@ export class Generator {
 
   /** Fills as torch.randn(n) / normal_(mean, std) does for a tensor of n elements (contiguous unless told). */
   normal(n: number, dtype: 'float32' | 'float64', mean = 0, std = 1, contiguous = true): Float32Array | Float64Array {
-    if (!(std >= 0)) throw new RuntimeError(`normal expects std >= 0.0, but found std ${formatNumber(std)}`);
+    if (!(std >= 0)) throw new RuntimeError(`normal expects std >= 0.0, but found std ${formatDouble(std)}`);
     if (n >= 16 && contiguous) {
       return dtype === 'float32' ? this.normalFillFloat(n, f32(mean), f32(std)) : this.normalFillDouble(n, mean, std);
     }
@@ -684,7 +688,7 @@ export class Generator {
   uniform(n: number, dtype: 'float32' | 'float64', from = 0, to = 1): Float32Array | Float64Array {
     if (!(from <= to)) {
       throw new RuntimeError(
-        `uniform_ expects to return a [from, to) range, but found from=${formatNumber(from)} > to=${formatNumber(to)}`,
+        `uniform_ expects to return a [from, to) range, but found from=${formatDouble(from)} > to=${formatDouble(to)}`,
       );
     }
     if (dtype === 'float64') {
@@ -733,7 +737,7 @@ export class Generator {
   /** As bernoulli_(p) on a float32 tensor (and dropout's mask): 1 where a 53-bit uniform falls below p. */
   bernoulli(n: number, p: number): Float32Array {
     if (!(p >= 0 && p <= 1)) {
-      throw new RuntimeError(`bernoulli_ expects p to be in [0, 1], but got p=${formatNumber(p)}`);
+      throw new RuntimeError(`bernoulli_ expects p to be in [0, 1], but got p=${formatDouble(p)}`);
     }
     const out = new Float32Array(n);
     for (let i = 0; i < n; i++) out[i] = this.uniformDouble() < p ? 1 : 0;
@@ -741,9 +745,22 @@ export class Generator {
   }
 }
 
-/** Prints a number as PyTorch's error messages print a double. */
-function formatNumber(value: number): string {
-  return String(value);
+/** A double as C++ streams print it by default (printf's %g, six significant digits), as in PyTorch's messages. */
+function formatDouble(value: number): string {
+  if (Number.isNaN(value)) return 'nan';
+  if (!Number.isFinite(value)) return value > 0 ? 'inf' : '-inf';
+  if (value === 0) return Object.is(value, -0) ? '-0' : '0';
+  const [mantissa, exponentText] = value.toExponential(5).split('e') as [string, string];
+  const exponent = Number(exponentText);
+  if (exponent < -4 || exponent >= 6) {
+    const digits = String(Math.abs(exponent)).padStart(2, '0');
+    return `${withoutTrailingZeros(mantissa)}e${exponent < 0 ? '-' : '+'}${digits}`;
+  }
+  return withoutTrailingZeros(value.toFixed(5 - exponent));
+}
+
+function withoutTrailingZeros(decimal: string): string {
+  return decimal.includes('.') ? decimal.replace(/\.?0+$/, '') : decimal;
 }
 
 /** A fresh generator seeded at start-up from a nondeterministic source, as PyTorch's default CPU generator is. */

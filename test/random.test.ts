@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { Generator, default_generator, fma, fmaf, manual_seed } from '../src/random.js';
+import { Generator, default_generator, fma, fmaf, libmCos, libmLog, libmSin, manual_seed } from '../src/random.js';
 
 type Dtype = 'float32' | 'float64';
 type Call =
@@ -28,6 +28,14 @@ interface Fixture {
   seeds: { seed: string; initial_seed: string; first: number[] }[];
   fresh_generator: { initial_seed: string; first: number[] };
   errors: Record<string, string>;
+  dropout: { seed: number; p: number; n: number; output: Encoded }[];
+  libm: {
+    seed: number;
+    n: number;
+    samples: Record<'log' | 'sin' | 'cos', Encoded>;
+    special_log: [number, number][];
+    special_trig: [number, number, number][];
+  };
 }
 
 const fixture = JSON.parse(readFileSync(new URL('./fixtures/random.json', import.meta.url), 'utf8')) as Fixture;
@@ -90,6 +98,48 @@ describe('Generator matches PyTorch 1.13 on this CPU, bit for bit', () => {
       expect(mismatches(bias, layer.bias)).toEqual([]);
     });
   }
+});
+
+describe('dropout', () => {
+  for (const { seed, p, n, output } of fixture.dropout) {
+    it(`F.dropout(p=${p}) after manual_seed(${seed}) keeps the elements bernoulli(${n}, 1 - p) draws`, () => {
+      const mask = new Generator().manual_seed(seed).bernoulli(n, 1 - p);
+      const kept = 'values' in output ? output.values.map((value) => (value === 0 ? 0 : 1)) : undefined;
+      if (kept) {
+        expect(Array.from(mask)).toEqual(kept);
+      } else {
+        // Long outputs are digests: rebuild PyTorch's float32 output (mask / (1 - p)) and compare its bytes.
+        const scale = Math.fround(1 / Math.fround(1 - p));
+        expect(mismatches(mask.map((keep) => keep * scale), output)).toEqual([]);
+      }
+    });
+  }
+});
+
+describe("glibc's double log, sin and cos", () => {
+  const uniforms = new Generator().manual_seed(fixture.libm.seed).uniform(fixture.libm.n, 'float64');
+  const cases: ['log' | 'sin' | 'cos', (u: number) => number][] = [
+    ['log', (u) => libmLog(1 - u)],
+    ['sin', (u) => libmSin(2 * Math.PI * u)],
+    ['cos', (u) => libmCos(2 * Math.PI * u)],
+  ];
+  for (const [name, compute] of cases) {
+    it(`${name} agrees with libm.so.6 on ${fixture.libm.n} arguments`, () => {
+      expect(mismatches(uniforms.map(compute), fixture.libm.samples[name])).toEqual([]);
+    });
+  }
+
+  it('agrees on special arguments: branch edges, tiny, huge, subnormal and negative ones', () => {
+    const wrong: string[] = [];
+    for (const [x, log] of fixture.libm.special_log) {
+      if (!Object.is(libmLog(x), log)) wrong.push(`log(${x}) = ${libmLog(x)}, glibc ${log}`);
+    }
+    for (const [x, sin, cos] of fixture.libm.special_trig) {
+      if (!Object.is(libmSin(x), sin)) wrong.push(`sin(${x}) = ${libmSin(x)}, glibc ${sin}`);
+      if (!Object.is(libmCos(x), cos)) wrong.push(`cos(${x}) = ${libmCos(x)}, glibc ${cos}`);
+    }
+    expect(wrong).toEqual([]);
+  });
 });
 
 describe('seeds', () => {
@@ -188,7 +238,13 @@ describe("errors carry PyTorch's messages", () => {
     ['randperm_negative', () => generator.randperm(-1)],
     ['bernoulli_p', () => generator.bernoulli(3, 1.5)],
     ['normal_std', () => generator.normal(3, 'float32', 0, -1.5)],
+    ['normal_std_small', () => generator.normal(3, 'float32', 0, -1e-7)],
+    ['normal_std_large', () => generator.normal(3, 'float32', 0, -123456789.5)],
+    ['normal_std_nan', () => generator.normal(3, 'float32', 0, NaN)],
     ['uniform_range', () => generator.uniform(3, 'float32', 2.5, 1.25)],
+    ['uniform_range_digits', () => generator.uniform(3, 'float32', 2.123456789, 1)],
+    ['uniform_range_large', () => generator.uniform(3, 'float32', 1e20, 1)],
+    ['bernoulli_p_nan', () => generator.bernoulli(3, NaN)],
     ['seed_overflow', () => generator.manual_seed(2n ** 64n)],
   ];
   for (const [name, call] of cases) {
