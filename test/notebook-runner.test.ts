@@ -90,7 +90,7 @@ describe('runNotebook (kernel process, fake interpreter)', () => {
     expect(never!.execution_count).toBeNull();
     expect(failure).toMatchObject({ cellIndex: 2, cellId: failing!.id, kind: 'error', ename: 'RuntimeError', evalue: 'boom' });
     const report = formatFailure('failing.ipynb', failure!);
-    expect(report).toContain(`failing.ipynb: cell 3 (id ${failing!.id}) failed (error): RuntimeError: boom`);
+    expect(report).toContain(`failing.ipynb: cell 3 (id ${failing!.id}, In [2]) failed (error): RuntimeError: boom`);
     expect(report).toContain('print before\nfail RuntimeError boom');
     expect(validateWithNbformat(serializeNotebook(notebook)).valid).toBe(true);
   });

@@ -58,8 +58,8 @@ function seconds(ms: number): string {
 /** Formats a failed run for the terminal: which notebook and cell, the cell's source and the traceback. */
 export function formatFailure(label: string, failure: RunFailure, colour = false): string {
   const paint = palette(colour);
-  const where =
-    failure.cellIndex === null ? 'the kernel' : `cell ${failure.cellIndex + 1}${failure.cellId === null ? '' : ` (id ${failure.cellId})`}`;
+  const count = failure.executionCount === null ? '' : `, In [${failure.executionCount}]`;
+  const where = failure.cellIndex === null ? 'the kernel' : `cell ${failure.cellIndex + 1} (id ${failure.cellId}${count})`;
   const lines = [paint.red(`${label}: ${where} failed (${failure.kind}): ${failure.ename}: ${failure.evalue}`)];
   if (failure.source !== '') lines.push('------------------', failure.source, '------------------');
   const traceback = failure.traceback.map((line) => (colour ? line : stripAnsi(line)));

@@ -16,6 +16,8 @@ export interface RunFailure {
   /** Index in `notebook.cells`, or null when the kernel failed outside a cell. */
   cellIndex: number | null;
   cellId: string | null;
+  /** The cell's execution count (its `In [n]`), when the kernel got to number it. */
+  executionCount: number | null;
   source: string;
   kind: 'error' | 'timeout' | 'kernel-died' | 'kernel-start';
   ename: string;
@@ -175,9 +177,9 @@ async function executeCells(
   }
 }
 
-function cellIdentity(notebook: Notebook, cellIndex: number): Pick<RunFailure, 'cellIndex' | 'cellId' | 'source'> {
-  const cell = notebook.cells[cellIndex]!;
-  return { cellIndex, cellId: cell.id, source: cell.source };
+function cellIdentity(notebook: Notebook, cellIndex: number): Pick<RunFailure, 'cellIndex' | 'cellId' | 'executionCount' | 'source'> {
+  const cell = notebook.cells[cellIndex] as CodeCell;
+  return { cellIndex, cellId: cell.id, executionCount: cell.execution_count, source: cell.source };
 }
 
 /** Records what nbclient records after kernel_info: the language_info, and the kernelspec that ran it. */
@@ -244,6 +246,7 @@ function kernelFailure(cause: unknown, kernelProcess: KernelProcess | null, kind
   return {
     cellIndex: null,
     cellId: null,
+    executionCount: null,
     source: '',
     kind,
     ename: kind === 'kernel-start' ? 'KernelStartError' : 'DeadKernelError',
