@@ -26,6 +26,9 @@ export interface ExecuteRequestOptions {
   user_expressions?: Record<string, string>;
 }
 
+/** How long one kernel_info probe waits before the next is sent, while connecting (ms). */
+const READY_PROBE_MS = 200;
+
 interface Pending {
   reply?: JupyterMessage;
   iopub: JupyterMessage[];
@@ -41,6 +44,7 @@ export class JupyterClient {
   readonly session = randomUUID();
   private readonly signer: MessageSigner;
   private readonly pending = new Map<string, Pending>();
+  private readonly readinessProbes = new Set<string>();
   /** IOPub messages with no pending request (late output, `starting`), oldest first. */
   readonly unclaimedIopub: JupyterMessage[] = [];
   private readonly queues: Record<'shell' | 'control' | 'stdin', SendQueue>;
@@ -155,11 +159,13 @@ export class JupyterClient {
 
   private async waitForReady(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    // IOPub subscriptions take a moment to reach the kernel, so ask until the `idle` for our request arrives.
+    // IOPub subscriptions take a moment to reach the kernel, so ask until the `idle` for one of our requests
+    // arrives; the messages of unanswered probes are then ignored rather than reported as unclaimed.
     while (Date.now() < deadline) {
       const header = this.send('shell', 'kernel_info_request', {});
+      this.readinessProbes.add(header.msg_id);
       try {
-        await this.outcomeOf(header.msg_id, 1000, 'kernel_info_request');
+        await this.outcomeOf(header.msg_id, READY_PROBE_MS, 'kernel_info_request');
         return;
       } catch {
         this.pending.delete(header.msg_id);
@@ -189,9 +195,10 @@ export class JupyterClient {
   }
 
   private takeIopub(message: JupyterMessage): void {
-    const pending = this.pending.get(String(message.parent_header.msg_id));
+    const parentId = String(message.parent_header.msg_id);
+    const pending = this.pending.get(parentId);
     if (!pending) {
-      this.unclaimedIopub.push(message);
+      if (!this.readinessProbes.has(parentId)) this.unclaimedIopub.push(message);
       return;
     }
     pending.iopub.push(message);
