@@ -130,12 +130,20 @@ export function fma(a: number, b: number, c: number): number {
   const bLow = b - bHigh;
   const productError = aHigh * bHigh - product + aHigh * bLow + aLow * bHigh + aLow * bLow;
   const sum = addExact(c, product);
-  return sum + addRoundToOdd(roundingError, productError);
+  const sumError = roundingError;
+  const tail = addExact(sumError, productError);
+  // An exact tail leaves one rounding; otherwise the tail must be rounded to odd to avoid a double rounding.
+  return roundingError === 0 ? sum + tail : sum + addRoundToOdd(sumError, productError);
 }
 
 /** a * b + c on float32 values with a single rounding, as the vfmadd..ps instructions compute it. */
 export function fmaf(a: number, b: number, c: number): number {
-  // The float product is exact in a double; rounding its sum with c to odd at 53 bits, then to 24, is exact.
+  // The float product is exact in a double, so only a double sum landing exactly halfway between two
+  // floats can round differently from the exact one; rounding to odd at 53 bits, then to 24, is exact.
+  const sum = a * b + c;
+  const rounded = Math.fround(sum);
+  const mirrored = 2 * sum - rounded;
+  if (sum === rounded || Math.fround(mirrored) !== mirrored) return rounded;
   return Math.fround(addRoundToOdd(a * b, c));
 }
 
@@ -325,9 +333,9 @@ export function libmLog(x: number): number {
   const hi = w + r;
   const lo = fma(exponent, LOG_LN2_LOW, w - hi + r);
   const r2 = r * r;
-  const [a0, a1, a2, a3, a4] = LOG_POLY as [number, number, number, number, number];
-  const tail = fma(r2, fma(r, a4, a3), fma(r, a2, a1));
-  return fma(r * r2, tail, fma(r2, a0, lo)) + hi;
+  const a = LOG_POLY;
+  const tail = fma(r2, fma(r, a[4]!, a[3]!), fma(r, a[2]!, a[1]!));
+  return fma(r * r2, tail, fma(r2, a[0]!, lo)) + hi;
 }
 
 function logNearOne(x: number): number {
