@@ -78,8 +78,9 @@ def main():
         km.restart_kernel()
         kc.wait_for_ready(timeout=TIMEOUT)
         findings["restart_seconds"] = round(time.monotonic() - started, 3)
-        content, result, _ = run(kc, "typeof kept")
-        expect(result == "'undefined'", f"state survived a restart: {result}")
+        content, result, _ = run(kc, "kept")
+        findings["after_restart"] = {k: content.get(k) for k in ("status", "ename", "evalue")}
+        expect(content["status"] == "error", f"state survived a restart: {content} / {result}")
         expect(content["execution_count"] == 1, f"execution count after restart: {content['execution_count']}")
     finally:
         kc.stop_channels()
