@@ -10,7 +10,7 @@ import { traceBackward, type BackwardStep } from './backwardTrace.js';
 import { alignColumns, escapeHtml, htmlTable, RenderedView } from './mime.js';
 import { parameterNames, type ParameterSource } from './naming.js';
 import { options } from './options.js';
-import { savedTensorNamed } from './savedTensors.js';
+import { savedValueNamed } from './savedTensors.js';
 import { shapeTuple, type TensorLike } from './runtimeShapes.js';
 import { inlineValues, normText } from './valueText.js';
 
@@ -102,11 +102,15 @@ function describeStep(step: BackwardStep, number: number, names: LeafNames): Ste
   return { step: number, node: step.node.name(), received, derivatives, sent };
 }
 
-/** The formula with each saved tensor it names replaced by its values when small: `grad * other` → `grad * 5`. */
+/**
+ * The formula with each saved value it names written out when small: `grad * self` → `grad * 5` for a
+ * MulBackward0 that saved self = 5; scalars (`alpha`, `exponent`) too.
+ */
 export function withSavedValues(formula: string, node: object): string {
   return formula.replace(/\b[A-Za-z_][A-Za-z0-9_]*\b/g, (identifier) => {
     if (identifier === 'grad') return identifier;
-    const saved = savedTensorNamed(node, identifier);
+    const saved = savedValueNamed(node, identifier);
+    if (typeof saved === 'number') return String(saved);
     return saved && saved.numel() <= options.inlineValueLimit ? inlineValues(saved) : identifier;
   });
 }

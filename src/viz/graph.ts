@@ -85,6 +85,7 @@ function tryTrace(outputs: readonly Tensor[]): BackwardTrace | undefined {
 class GraphWriter {
   private readonly ids = new Map<object, string>();
   private readonly lines: string[] = [];
+  private readonly drawn = new Set<GradNodeLike>();
   private nodeCount = 0;
 
   constructor(
@@ -138,11 +139,10 @@ class GraphWriter {
   private addOperations(root: GradNodeLike): string {
     const rootId = this.idOf(root).id;
     const pending: GradNodeLike[] = [root];
-    const drawn = new Set<GradNodeLike>();
     while (pending.length > 0) {
       const node = pending.pop()!;
-      if (drawn.has(node)) continue;
-      drawn.add(node);
+      if (this.drawn.has(node)) continue;
+      this.drawn.add(node);
       const nodeId = this.idOf(node).id;
       this.box(nodeId, node.name(), FILL.operation);
       if (node.variable) this.addLeafOf(node.variable, nodeId);
@@ -152,7 +152,7 @@ class GraphWriter {
         if (!next) return;
         const gradient = sent?.[index];
         this.edge(this.idOf(next).id, nodeId, gradient ? { label: ` ${gradientSummary(gradient)}` } : {});
-        if (!drawn.has(next)) pending.push(next);
+        if (!this.drawn.has(next)) pending.push(next);
       });
     }
     return rootId;

@@ -22,16 +22,16 @@ function readSaved(node: object, attribute: string): unknown {
   }
 }
 
-/** The saved tensors still available, as `[attribute, tensor]` pairs (`['_saved_self', t]`). */
+/** The saved tensors still available, as `[name, tensor]` pairs named as formulas name them (`['self', t]`). */
 export function savedTensors(node: object): [string, TensorLike][] {
   return savedAttributeNames(node).flatMap((attribute) => {
     const value = readSaved(node, attribute);
-    return isTensorLike(value) ? [[attribute, value] as [string, TensorLike]] : [];
+    return isTensorLike(value) ? [[attribute.slice(SAVED_PREFIX.length), value] as [string, TensorLike]] : [];
   });
 }
 
-/** The saved tensor a formula calls `name` (`self`, `other`, `result`...), if the node kept it. */
-export function savedTensorNamed(node: object, name: string): TensorLike | undefined {
+/** What the node saved under the name a formula uses (`self`, `other`, `alpha`...): a tensor, a number, or nothing. */
+export function savedValueNamed(node: object, name: string): TensorLike | number | undefined {
   const value = readSaved(node, SAVED_PREFIX + name);
-  return isTensorLike(value) ? value : undefined;
+  return isTensorLike(value) || typeof value === 'number' ? value : undefined;
 }
