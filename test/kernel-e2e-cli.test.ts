@@ -52,6 +52,16 @@ describe('tsgrad command line', () => {
     expect(spec.display_name).toBe('TypeScript (tsgrad)');
   });
 
+  it('installs into the prefix of the Python Jupyter runs in with --sys-prefix', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'tsgrad-sysprefix-'));
+    // A stand-in for Python that answers `print(sys.prefix)` with our temporary prefix.
+    const python = join(root, 'python');
+    await writeFile(python, `#!/bin/sh\necho ${join(root, 'env')}\n`, { mode: 0o755 });
+    const installed = cli(['install', '--sys-prefix'], { ...process.env, JUPYTER_PYTHON: python });
+    expect(installed.status, installed.stderr).toBe(0);
+    expect(existsSync(join(root, 'env', 'share', 'jupyter', 'kernels', 'tsgrad', 'kernel.json'))).toBe(true);
+  });
+
   it('keeps the repository kernel.json as the template users see', () => {
     const spec = JSON.parse(readFileSync(join(repoRoot, 'kernel.json'), 'utf8'));
     expect(spec).toMatchObject({ display_name: 'TypeScript (tsgrad)', language: 'typescript', interrupt_mode: 'message', metadata: { debugger: false } });
