@@ -2,7 +2,7 @@
  * The kernel suite (issue 3): start time, cell round trips, completion and inspect latency and memory of the
  * tsgrad kernel, tslab and ipykernel, each driven through Debian's jupyter_client (kernel/driver.py).
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import os from "node:os";
 import path from "node:path";
@@ -46,12 +46,10 @@ const kernels = [
     cells: typescriptCells,
     install(jupyterPath) {
       if (!existsSync(tsgradCli)) return "not built (dist/kernel/cli.js)";
+      const name = "bench-tsgrad";
       const prefix = path.dirname(path.dirname(jupyterPath));
-      const before = new Set(existsSync(kernelsDir(jupyterPath)) ? readdirSync(kernelsDir(jupyterPath)) : []);
-      const installed = spawnSync(process.execPath, [tsgradCli, "install", "--prefix", prefix], { encoding: "utf8" });
-      const added = existsSync(kernelsDir(jupyterPath)) ? readdirSync(kernelsDir(jupyterPath)).filter((name) => !before.has(name)) : [];
-      if (installed.status !== 0 || added.length !== 1) return `tsgrad install --prefix failed: ${(installed.stderr || installed.stdout || "").trim().split("\n")[0]}`;
-      return added[0];
+      const installed = spawnSync(process.execPath, [tsgradCli, "install", "--prefix", prefix, "--name", name], { encoding: "utf8" });
+      return installed.status === 0 ? name : `tsgrad install failed: ${(installed.stderr || installed.stdout).trim().split("\n")[0]}`;
     },
   },
   {

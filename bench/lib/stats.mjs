@@ -19,13 +19,14 @@ export function percentile(values, p) {
 
 /**
  * Times `run` after `warmup` untimed calls; returns the milliseconds of each timed call.
- * Stops at `maxReps`, or once `budgetMs` is spent and `minReps` are done; a call slower than the
- * whole budget lowers `minReps` to one so that the slowest peers still finish in minutes.
+ * Stops at `maxReps`, or once `budgetMs` is spent and `minReps` are done. A call slower than the whole
+ * budget ends the warm-up (the JIT is warm after seconds of work) and lowers `minReps` to one, so that the
+ * slowest peers still finish in minutes.
  */
 export function sample(run, { warmup, minReps, maxReps, budgetMs }) {
   const plan = quick ? { warmup: Math.min(warmup, 1), minReps: 1, maxReps: 2, budgetMs: 0 } : { warmup, minReps, maxReps, budgetMs };
   let slowest = 0;
-  for (let i = 0; i < plan.warmup; i++) {
+  for (let i = 0; i < plan.warmup && slowest <= plan.budgetMs; i++) {
     const start = performance.now();
     run();
     slowest = Math.max(slowest, performance.now() - start);

@@ -22,6 +22,8 @@ def sample(run, plan):
         plan = {"warmup": min(plan["warmup"], 1), "minReps": 1, "maxReps": 2, "budgetMs": 0}
     slowest = 0.0
     for _ in range(plan["warmup"]):
+        if slowest > plan["budgetMs"]:
+            break
         start = time.perf_counter()
         run()
         slowest = max(slowest, (time.perf_counter() - start) * 1000)
