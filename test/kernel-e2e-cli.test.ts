@@ -86,7 +86,7 @@ describe('tsgrad command line', () => {
 
 describe('kernel process lifetime (fake interpreter)', () => {
   it('stays up with fresh state after a restart request when no kernel manager launched it', async () => {
-    const env = { ...process.env, TSGRAD_INTERPRETER_MODULE: await fakeInterpreterModule() };
+    const env: NodeJS.ProcessEnv = { ...process.env, TSGRAD_INTERPRETER_MODULE: await fakeInterpreterModule() };
     delete env.JPY_PARENT_PID;
     const kernel = await launchKernel(builtCli(), env);
     const client = await JupyterClient.connect(kernel.info);
@@ -139,7 +139,7 @@ describe('kernel process lifetime (fake interpreter)', () => {
       console.log(kernel.pid);
       setInterval(() => {}, 1000);
     `;
-    const env = { ...process.env, TSGRAD_INTERPRETER_MODULE: fake };
+    const env: NodeJS.ProcessEnv = { ...process.env, TSGRAD_INTERPRETER_MODULE: fake };
     delete env.JPY_PARENT_PID;
     const launcher = spawn(process.execPath, ['-e', launcherSource], { env, stdio: ['ignore', 'pipe', 'inherit'] });
     const kernelPid = await new Promise<number>((resolve) => launcher.stdout!.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim()))));
