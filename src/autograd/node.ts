@@ -1,0 +1,227 @@
+/** Autograd graph nodes (`grad_fn`): the op nodes recorded by forward ops, and AccumulateGrad for leaves. */
+import { RuntimeError } from '../errors.js';
+import type { DType } from '../dtype.js';
+import type { Tensor } from '../tensor.js';
+
+const inspectSymbol = Symbol.for('nodejs.util.inspect.custom');
+
+/** An edge to the node that receives a gradient: `[node, inputNr]`, or `[null, 0]` for inputs needing none. */
+export type Edge = [Node | null, number];
+
+/** A tensor hook: sees the gradient, may return a replacement. */
+export type TensorHook = (grad: Tensor) => Tensor | void | undefined;
+/** A node pre-hook: sees the gradients arriving at the node, may return replacements. */
+export type PreHook = (gradOutputs: (Tensor | null)[]) => (Tensor | null)[] | void | undefined;
+/** A node post-hook: sees the gradients the node computed for its inputs and those that arrived. */
+export type PostHook = (
+  gradInputs: (Tensor | null)[],
+  gradOutputs: (Tensor | null)[],
+) => (Tensor | null)[] | void | undefined;
+
+/** Handle returned by `register_hook` and friends, as PyTorch's RemovableHandle. */
+export class RemovableHandle {
+  /** @internal */
+  constructor(private readonly detach: () => void) {}
+
+  /** Unregisters the hook. */
+  remove(): void {
+    this.detach();
+  }
+}
+
+let nextSequenceNr = 0;
+let nextAddress = 0;
+const addressBase = 0x7f3a1c400000;
+
+function addToList<T>(list: T[], item: T): RemovableHandle {
+  list.push(item);
+  return new RemovableHandle(() => {
+    const at = list.indexOf(item);
+    if (at >= 0) list.splice(at, 1);
+  });
+}
+
+/** A node of the backward graph, as PyTorch's `torch.autograd.graph.Node`. */
+export abstract class Node {
+  /** Creation order; the engine runs ready nodes with the highest number first, as PyTorch does. */
+  readonly sequenceNr: number = nextSequenceNr++;
+  /** @internal Hooks of tensors whose gradient flows into this node: `[outputNr, hook]`. */
+  readonly tensorPreHooks: [number, TensorHook][] = [];
+  /** @internal `retain_grad` hooks, run after the other pre-hooks. */
+  readonly retainGradHooks: [number, TensorHook][] = [];
+  /** @internal */
+  readonly preHooks: PreHook[] = [];
+  /** @internal */
+  readonly postHooks: PostHook[] = [];
+  private address = -1;
+
+  /** @internal */
+  constructor(
+    /** For each input of the forward op, where its gradient goes. */
+    readonly next_functions: Edge[],
+    /** @internal Dtype of the gradient this node receives (its forward output's dtype). */
+    readonly gradDtype: DType,
+  ) {}
+
+  /** Class name, e.g. `MulBackward0`. */
+  abstract name(): string;
+
+  /** Number of gradients the node receives (outputs of the forward op). */
+  get numOutputs(): number {
+    return 1;
+  }
+
+  /** @internal Computes the gradients for the inputs from those of the outputs. */
+  abstract apply(gradOutputs: (Tensor | null)[]): (Tensor | null)[];
+
+  /** @internal Frees saved tensors after a backward pass without retain_graph. */
+  release(): void {}
+
+  /** `register_hook(fn(grad_inputs, grad_outputs))`: runs after the node computed its input gradients. */
+  register_hook(fn: PostHook): RemovableHandle {
+    return addToList(this.postHooks, fn);
+  }
+
+  /** `register_prehook(fn(grad_outputs))`: runs before the node, with the gradients arriving at it. */
+  register_prehook(fn: PreHook): RemovableHandle {
+    return addToList(this.preHooks, fn);
+  }
+
+  /** @internal Registers a tensor hook for the gradient of output `outputNr`. */
+  addTensorHook(outputNr: number, fn: TensorHook): RemovableHandle {
+    return addToList(this.tensorPreHooks, [outputNr, fn] as [number, TensorHook]);
+  }
+
+  /** `<MulBackward0 object at 0x7f...>`, with an address stable for this node. */
+  toString(): string {
+    if (this.address < 0) this.address = addressBase + 0x40 * nextAddress++;
+    return `<${this.name()} object at 0x${this.address.toString(16)}>`;
+  }
+
+  /** Node's inspect prints the Python repr. */
+  [inspectSymbol](): string {
+    return this.toString();
+  }
+}
+
+/** A differentiable op's entry in the table of derivatives. */
+export interface Derivative<Attrs = unknown> {
+  /** The grad_fn class name PyTorch 1.13 records, e.g. `MulBackward0`. */
+  readonly name: string;
+  /** Names of the op's tensor inputs, in `next_functions` order. */
+  readonly inputs: readonly string[];
+  /** Readable local derivative per input (same order), shown by the backward-steps visualisation. */
+  readonly formulas: readonly string[];
+  /** Computes each input's gradient (null where not needed) from the output gradient and saved tensors. */
+  backward(grad: Tensor, saved: Tensor[], attrs: Attrs, node: OpNode<Attrs>): (Tensor | null)[];
+}
+
+/** Defines a derivative from `{name, formulas: {input: formula}, backward}` (reads like derivatives.yaml). */
+export function derivative<Attrs = unknown>(spec: {
+  name: string;
+  formulas: Record<string, string>;
+  backward: Derivative<Attrs>['backward'];
+}): Derivative<Attrs> {
+  return {
+    name: spec.name,
+    inputs: Object.keys(spec.formulas),
+    formulas: Object.values(spec.formulas),
+    backward: spec.backward,
+  };
+}
+
+/** The grad_fn of a recorded op: holds the saved tensors (checked against in-place changes) and attributes. */
+export class OpNode<Attrs = unknown> extends Node {
+  private saved: (Tensor | null)[] | null;
+  private readonly savedVersions: number[];
+
+  /** @internal */
+  constructor(
+    /** The table entry: name, formulas, backward. */
+    readonly derivative: Derivative<Attrs>,
+    edges: Edge[],
+    saved: (Tensor | null)[],
+    /** Non-tensor values the backward needs (dims, shapes, scalars). */
+    readonly attrs: Attrs,
+    private readonly output: Tensor,
+  ) {
+    super(edges, output._dtype);
+    this.saved = saved;
+    this.savedVersions = saved.map((t) => (t === null ? 0 : t._version.value));
+  }
+
+  override name(): string {
+    return this.derivative.name;
+  }
+
+  /** Whether the gradient of input `i` is needed (its edge leads somewhere). */
+  needs(i: number): boolean {
+    return this.next_functions[i]?.[0] != null;
+  }
+
+  override apply(gradOutputs: (Tensor | null)[]): (Tensor | null)[] {
+    const grad = gradOutputs[0];
+    if (grad === null) return this.next_functions.map(() => null);
+    return this.derivative.backward(grad, this.unpackSaved(), this.attrs, this);
+  }
+
+  override release(): void {
+    if (this.saved && this.saved.length) this.saved = null;
+  }
+
+  /** The saved tensors, after checking none was freed or modified in place since the forward pass. */
+  unpackSaved(): Tensor[] {
+    const saved = this.saved;
+    if (saved === null) {
+      throw new RuntimeError(
+        'Trying to backward through the graph a second time (or directly access saved tensors after they ' +
+          'have already been freed). Saved intermediate values of the graph are freed when you call .backward() ' +
+          'or autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second ' +
+          'time or if you need to access saved tensors after calling backward.',
+      );
+    }
+    for (let i = 0; i < saved.length; i++) {
+      const tensor = saved[i];
+      if (tensor !== null && tensor._version.value !== this.savedVersions[i]) throw this.modifiedError(tensor, this.savedVersions[i]);
+    }
+    return saved as Tensor[];
+  }
+
+  private modifiedError(tensor: Tensor, expected: number): RuntimeError {
+    const description = `[${tensor.dtype.legacyTypeName} [${tensor._shape.join(', ')}]]`;
+    const producer = tensor === this.output ? this : tensor._gradFn;
+    const origin = producer ? `, which is output ${tensor === this.output ? 0 : tensor._outputNr} of ${producer.name()},` : '';
+    return new RuntimeError(
+      'one of the variables needed for gradient computation has been modified by an inplace operation: ' +
+        `${description}${origin} is at version ${tensor._version.value}; expected version ${expected} instead. ` +
+        'Hint: enable anomaly detection to find the operation that failed to compute its gradient, with ' +
+        'torch.autograd.set_detect_anomaly(True).',
+    );
+  }
+}
+
+/** The node that adds an arriving gradient into a leaf tensor's `.grad`. */
+export class AccumulateGrad extends Node {
+  /** @internal */
+  constructor(
+    /** The leaf tensor whose `.grad` this node fills. */
+    readonly variable: Tensor,
+  ) {
+    super([], variable._dtype);
+  }
+
+  override name(): string {
+    return 'AccumulateGrad';
+  }
+
+  override apply(gradOutputs: (Tensor | null)[]): (Tensor | null)[] {
+    const grad = gradOutputs[0];
+    if (grad !== null) this.variable._accumulateGrad(grad);
+    return [];
+  }
+}
+
+/** AccumulateGrad nodes run as soon as they are ready, like PyTorch's (which have the largest sequence number). */
+export function priorityOf(node: Node): number {
+  return node instanceof AccumulateGrad ? Number.MAX_SAFE_INTEGER : node.sequenceNr;
+}

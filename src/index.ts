@@ -1,0 +1,145 @@
+/** The `torch` namespace: named export and default export. */
+import * as dtypes from './dtype.js';
+import * as creation from './creation.js';
+import * as gradMode from './autograd/grad_mode.js';
+import * as autogradApi from './autograd/api.js';
+import { Node, AccumulateGrad, OpNode, RemovableHandle } from './autograd/node.js';
+import * as F from './ops/functional.js';
+import * as P from './ops/pointwise.js';
+import * as A from './ops/activation.js';
+import * as R from './ops/reduction.js';
+import * as L from './ops/linalg.js';
+import * as S from './ops/shape.js';
+import { splitOptions, arg, type Scalar } from './ops/common.js';
+import { Tensor, slice, tensorDisplayHooks } from './tensor.js';
+import { Size } from './size.js';
+import { manual_seed, default_generator, Generator } from './random.js';
+import { set_printoptions } from './format.js';
+import { RuntimeError, ValueError, IndexError } from './errors.js';
+
+type Operand = Tensor | Scalar;
+
+/** Calls a Tensor method as the function `torch.name(tensor, ...args)`. */
+function method<K extends keyof Tensor>(name: K): (self: Tensor, ...args: unknown[]) => unknown {
+  return (self: Tensor, ...args: unknown[]) => (self[name] as (...a: unknown[]) => unknown)(...args);
+}
+
+/** `torch`: creation functions, math functions, dtypes, grad modes, autograd, nn.functional. */
+export const torch = {
+  ...creation,
+  Tensor,
+  Size,
+  Generator,
+  dtype: dtypes.DType,
+  float32: dtypes.float32,
+  float: dtypes.float32,
+  float64: dtypes.float64,
+  double: dtypes.float64,
+  int64: dtypes.int64,
+  long: dtypes.int64,
+  bool: dtypes.bool,
+  get_default_dtype: dtypes.get_default_dtype,
+  set_default_dtype: dtypes.set_default_dtype,
+  promote_types: dtypes.promote_types,
+  manual_seed,
+  default_generator,
+  set_printoptions,
+  slice,
+  no_grad: gradMode.no_grad,
+  enable_grad: gradMode.enable_grad,
+  set_grad_enabled: gradMode.set_grad_enabled,
+  is_grad_enabled: gradMode.is_grad_enabled,
+  autograd: {
+    backward: autogradApi.backward,
+    grad: autogradApi.grad,
+    graph: { Node },
+  },
+  nn: { functional: F },
+  /** `torch.add(input, other, {alpha})`. */
+  add: (input: Tensor, other: Operand, options?: { alpha?: number }) => input.add(other, options),
+  /** `torch.sub(input, other, {alpha})`. */
+  sub: (input: Tensor, other: Operand, options?: { alpha?: number }) => input.sub(other, options),
+  /** `torch.rsub(input, other, {alpha})`: `other - alpha * input`. */
+  rsub: (input: Tensor, other: Operand, options?: { alpha?: number }) => input.rsub(other, options),
+  /** `torch.mul(input, other)`. */
+  mul: (input: Tensor, other: Operand) => input.mul(other),
+  /** `torch.div(input, other)`. */
+  div: (input: Tensor, other: Operand) => input.div(other),
+  /** `torch.pow(input, exponent)`; the base may be a Python scalar. */
+  pow: (input: Operand, exponent: Operand) => P.pow(input, exponent),
+  neg: method('neg'),
+  exp: method('exp'),
+  log: method('log'),
+  sqrt: method('sqrt'),
+  square: method('square'),
+  abs: method('abs'),
+  sign: method('sign'),
+  reciprocal: method('reciprocal'),
+  clamp: method('clamp'),
+  clip: method('clip'),
+  relu: A.relu,
+  sigmoid: A.sigmoid,
+  tanh: A.tanh,
+  /** `torch.softmax(input, dim)`. */
+  softmax: (input: Tensor, ...args: unknown[]) => input.softmax(...args),
+  /** `torch.log_softmax(input, dim)`. */
+  log_softmax: (input: Tensor, ...args: unknown[]) => input.log_softmax(...args),
+  maximum: P.maximum,
+  minimum: P.minimum,
+  /** `torch.where(condition, input, other)`. */
+  where: (condition: Tensor, input: Operand, other: Operand) => P.where(condition, input, other),
+  eq: method('eq'),
+  ne: method('ne'),
+  lt: method('lt'),
+  le: method('le'),
+  gt: method('gt'),
+  ge: method('ge'),
+  equal: (a: Tensor, b: Tensor) => a.equal(b),
+  allclose: (a: Tensor, b: Tensor, options?: { rtol?: number; atol?: number }) => a.allclose(b, options),
+  sum: method('sum'),
+  mean: method('mean'),
+  /** `torch.max(input)`, `torch.max(input, dim, keepdim)` or `torch.max(input, other)`. */
+  max: (input: Tensor, ...args: unknown[]) => R.extremeCall(input, args, true),
+  /** `torch.min(input)`, `torch.min(input, dim, keepdim)` or `torch.min(input, other)`. */
+  min: (input: Tensor, ...args: unknown[]) => R.extremeCall(input, args, false),
+  argmax: method('argmax'),
+  argmin: method('argmin'),
+  matmul: L.matmul,
+  mm: L.mm,
+  bmm: L.bmm,
+  mv: L.mv,
+  dot: L.dot,
+  /** `torch.addmm(input, mat1, mat2, {beta, alpha})`. */
+  addmm: (input: Tensor, mat1: Tensor, mat2: Tensor, options?: { beta?: number; alpha?: number }) => input.addmm(mat1, mat2, options),
+  t: S.t,
+  transpose: S.transpose,
+  /** `torch.permute(input, dims)`. */
+  permute: (input: Tensor, dims: number[]) => S.permute(input, dims),
+  /** `torch.reshape(input, shape)`. */
+  reshape: (input: Tensor, shape: number[]) => S.reshape(input, shape),
+  flatten: method('flatten'),
+  squeeze: method('squeeze'),
+  unsqueeze: S.unsqueeze,
+  select: S.select,
+  narrow: S.narrow,
+  index_select: S.index_select,
+  /** `torch.cat(tensors, dim)`. */
+  cat: (tensors: Tensor[], ...args: unknown[]) => {
+    const [positional, options] = splitOptions(args);
+    return S.cat(tensors, arg(positional, options, 0, 'dim', 0));
+  },
+  /** `torch.stack(tensors, dim)`. */
+  stack: (tensors: Tensor[], ...args: unknown[]) => {
+    const [positional, options] = splitOptions(args);
+    return S.stack(tensors, arg(positional, options, 0, 'dim', 0));
+  },
+  clone: S.clone,
+  /** `torch.numel(input)`. */
+  numel: (input: Tensor) => input.numel(),
+  /** `torch.is_tensor(obj)`. */
+  is_tensor: (obj: unknown) => obj instanceof Tensor,
+};
+
+export default torch;
+export { Tensor, Size, Node, AccumulateGrad, OpNode, RemovableHandle, tensorDisplayHooks, RuntimeError, ValueError, IndexError };
+export type { Derivative } from './autograd/node.js';

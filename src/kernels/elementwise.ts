@@ -1,0 +1,90 @@
+/**
+ * Elementwise kernels. Each kernel is written once as a JavaScript expression (`a * b`) and compiled into a
+ * tight loop per combination of typed-array types, so V8 sees monomorphic element accesses and no
+ * per-element call. A faster backend can replace `unaryKernel`/`binaryKernel` without touching the ops.
+ */
+import type { Storage } from '../dtype.js';
+import { broadcastStrides, coalesce, forEachRow, type Strided } from './strided.js';
+
+type UnaryLoop = (n: number, out: Storage, oo: number, os: number, x: Storage, xo: number, xs: number) => void;
+type BinaryLoop = (
+  n: number, out: Storage, oo: number, os: number,
+  x: Storage, xo: number, xs: number, y: Storage, yo: number, ys: number,
+) => void;
+
+function arrayKind(array: Storage): number {
+  return array instanceof Float32Array ? 0 : array instanceof Float64Array ? 1 : 2;
+}
+
+/** A compiled elementwise function of one operand, applied over strided views. */
+export class UnaryKernel {
+  private readonly loops: (UnaryLoop | undefined)[] = [];
+
+  /** `expression` computes the result from `a` (the element); `Math` is in scope. */
+  constructor(readonly expression: string) {}
+
+  private loop(out: Storage, x: Storage): UnaryLoop {
+    const key = arrayKind(out) * 3 + arrayKind(x);
+    return (this.loops[key] ??= new Function(
+      'n', 'out', 'oo', 'os', 'x', 'xo', 'xs',
+      `for (let i = 0; i < n; i++) { const a = x[xo]; out[oo] = ${this.expression}; oo += os; xo += xs; }`,
+    ) as UnaryLoop);
+  }
+
+  /** Writes f(x) into `out`; `x` is broadcast to `out`'s shape. */
+  run(out: Strided, x: Strided): void {
+    const loop = this.loop(out._buffer, x._buffer);
+    const shape = out._shape;
+    if (shape.length === 0) {
+      loop(1, out._buffer, out._offset, 1, x._buffer, x._offset, 1);
+      return;
+    }
+    const [dims, [os, xs]] = coalesce(shape, [out._strides, broadcastStrides(x, shape)]);
+    if (dims.length <= 1) {
+      loop(dims.length ? dims[0] : 1, out._buffer, out._offset, os[0] ?? 1, x._buffer, x._offset, xs[0] ?? 1);
+      return;
+    }
+    const last = dims.length - 1;
+    forEachRow(dims, [os, xs], [out._offset, x._offset], (o, n) =>
+      loop(n, out._buffer, o[0], os[last], x._buffer, o[1], xs[last]));
+  }
+}
+
+/** A compiled elementwise function of two operands, applied over strided, broadcast views. */
+export class BinaryKernel {
+  private readonly loops: (BinaryLoop | undefined)[] = [];
+
+  /** `expression` computes the result from `a` and `b`; `Math` is in scope. */
+  constructor(readonly expression: string) {}
+
+  private loop(out: Storage, x: Storage, y: Storage): BinaryLoop {
+    const key = arrayKind(out) * 9 + arrayKind(x) * 3 + arrayKind(y);
+    return (this.loops[key] ??= new Function(
+      'n', 'out', 'oo', 'os', 'x', 'xo', 'xs', 'y', 'yo', 'ys',
+      `for (let i = 0; i < n; i++) { const a = x[xo], b = y[yo]; out[oo] = ${this.expression}; ` +
+        'oo += os; xo += xs; yo += ys; }',
+    ) as BinaryLoop);
+  }
+
+  /** Writes f(x, y) into `out`; `x` and `y` are broadcast to `out`'s shape. */
+  run(out: Strided, x: Strided, y: Strided): void {
+    const loop = this.loop(out._buffer, x._buffer, y._buffer);
+    const shape = out._shape;
+    if (shape.length === 0) {
+      loop(1, out._buffer, out._offset, 1, x._buffer, x._offset, 1, y._buffer, y._offset, 1);
+      return;
+    }
+    const [dims, [os, xs, ys]] = coalesce(shape, [out._strides, broadcastStrides(x, shape), broadcastStrides(y, shape)]);
+    if (dims.length <= 1) {
+      const n = dims.length ? dims[0] : 1;
+      loop(n, out._buffer, out._offset, os[0] ?? 1, x._buffer, x._offset, xs[0] ?? 1, y._buffer, y._offset, ys[0] ?? 1);
+      return;
+    }
+    const last = dims.length - 1;
+    forEachRow(dims, [os, xs, ys], [out._offset, x._offset, y._offset], (o, n) =>
+      loop(n, out._buffer, o[0], os[last], x._buffer, o[1], xs[last], y._buffer, o[2], ys[last]));
+  }
+}
+
+/** Copies (and converts) `x` into `out`, broadcasting. */
+export const copyKernel = new UnaryKernel('a');

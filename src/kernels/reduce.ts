@@ -1,0 +1,81 @@
+/** Reduction kernels: sums over any set of dimensions, and extremum-with-index along one dimension. */
+import type { Storage } from '../dtype.js';
+import { coalesce, forEachRow, type Strided } from './strided.js';
+
+/**
+ * Sums `x` over the dimensions flagged in `reduced`, in float64, into a contiguous Float64Array laid out as
+ * the kept dimensions (row-major). Accumulating in float64 keeps float32 sums close to PyTorch's pairwise sums.
+ */
+export function sumReduce(x: Strided, reduced: readonly boolean[]): Float64Array {
+  const shape = x._shape;
+  const outStrides = new Array<number>(shape.length);
+  let outSize = 1;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    if (reduced[d]) {
+      outStrides[d] = 0;
+    } else {
+      outStrides[d] = outSize;
+      outSize *= shape[d];
+    }
+  }
+  const acc = new Float64Array(outSize);
+  const data = x._buffer;
+  const [dims, [os, xs]] = coalesce(shape, [outStrides, x._strides]);
+  if (dims.length === 0) {
+    acc[0] = data[x._offset];
+    return acc;
+  }
+  const last = dims.length - 1;
+  forEachRow(dims, [os, xs], [0, x._offset], (o, n) => accumulateRow(acc, o[0], os[last], data, o[1], xs[last], n));
+  return acc;
+}
+
+function accumulateRow(acc: Float64Array, ao: number, as: number, x: Storage, xo: number, xs: number, n: number): void {
+  if (as === 0) {
+    let total = 0;
+    for (let i = 0; i < n; i++, xo += xs) total += x[xo];
+    acc[ao] += total;
+  } else {
+    for (let i = 0; i < n; i++, xo += xs, ao += as) acc[ao] += x[xo];
+  }
+}
+
+/**
+ * For each position of the other dimensions, the extreme value along `dim` and its first index (NaN wins,
+ * as in PyTorch). Results are row-major over the shape with `dim` removed.
+ */
+export function extremeAlongDim(x: Strided, dim: number, wantMax: boolean): { values: Float64Array; indices: Float64Array } {
+  const shape = x._shape;
+  const outerShape = shape.filter((_, d) => d !== dim);
+  const outerStrides = x._strides.filter((_, d) => d !== dim);
+  const length = shape[dim];
+  const step = x._strides[dim];
+  let count = 1;
+  for (const s of outerShape) count *= s;
+  const values = new Float64Array(count);
+  const indices = new Float64Array(count);
+  const data = x._buffer;
+  let position = 0;
+  const visit = (start: number): void => {
+    let best = data[start];
+    let bestIndex = 0;
+    for (let i = 1, p = start + step; i < length && best === best; i++, p += step) {
+      const v = data[p];
+      if (v !== v || (wantMax ? v > best : v < best)) {
+        best = v;
+        bestIndex = i;
+      }
+    }
+    values[position] = best;
+    indices[position++] = bestIndex;
+  };
+  if (outerShape.length === 0) {
+    visit(x._offset);
+  } else {
+    const inner = outerShape.length - 1;
+    forEachRow(outerShape, [outerStrides], [x._offset], (o, n) => {
+      for (let i = 0, p = o[0]; i < n; i++, p += outerStrides[inner]) visit(p);
+    });
+  }
+  return { values, indices };
+}

@@ -1,0 +1,647 @@
+/**
+ * Elementwise ops and their derivatives. Each op: its kernel, its table entry (grad_fn name, readable
+ * formula per input, backward written with differentiable ops so create_graph works), its forward.
+ */
+import { Category, type DType, bool, float32, float64, get_default_dtype, resultType, scalarDtype } from '../dtype.js';
+import { RuntimeError } from '../errors.js';
+import { record, needsRecording } from '../autograd/function.js';
+import { withGradMode, is_grad_enabled } from '../autograd/grad_mode.js';
+import { derivative } from '../autograd/node.js';
+import { BinaryKernel, UnaryKernel } from '../kernels/elementwise.js';
+import { broadcastStrides, coalesce, contiguousStrides, forEachRow, type Strided } from '../kernels/strided.js';
+import { default_generator } from '../random.js';
+import { Tensor } from '../tensor.js';
+import { broadcastShapes, emptyTensor, sameShape, shapeString, type Scalar } from './common.js';
+import { sumToShape } from './reduction.js';
+
+/** A tensor or a Python scalar operand. */
+export type Operand = Tensor | Scalar;
+
+// ---- operands and type promotion ------------------------------------------------------------------------
+
+/** PyTorch's result type of two operands (Python scalars and 0-dim tensors take part by category only). */
+export function promote(...operands: Operand[]): DType {
+  const groups: [DType | null, DType | null, DType | null] = [null, null, null];
+  for (const x of operands) {
+    const [group, dtype] = x instanceof Tensor ? [x._shape.length === 0 ? 1 : 0, x._dtype] : [2, scalarDtype(x)];
+    const current = groups[group];
+    groups[group] = current === null ? dtype : resultType(current, dtype, null);
+  }
+  return resultType(groups[0], groups[1], groups[2]);
+}
+
+function shapeOf(x: Operand): readonly number[] {
+  return x instanceof Tensor ? x._shape : [];
+}
+
+/** A 0-dim view of a scalar stored in `dtype`. */
+function scalarView(value: number, dtype: DType): Strided {
+  const buffer = dtype.allocate(1);
+  buffer[0] = dtype.cast(value);
+  return { _buffer: buffer, _shape: [], _strides: [], _offset: 0 };
+}
+
+/** The operand as the kernel reads it: float64 tensors are rounded to float32 first when computing in float32. */
+function kernelOperand(x: Operand, dtype: DType): Strided {
+  if (!(x instanceof Tensor)) return scalarView(Number(x), dtype);
+  if (x._dtype === float64 && dtype === float32) return convert(x, float32);
+  return x;
+}
+
+const conversions = {
+  floating: new UnaryKernel('a'),
+  integral: new UnaryKernel('Math.trunc(a)'),
+  bool: new UnaryKernel('(a !== 0 ? 1 : 0)'),
+};
+
+/** The kernel that converts values into `dtype`. */
+export function conversionKernel(dtype: DType): UnaryKernel {
+  return dtype.category === Category.Floating ? conversions.floating : dtype.category === Category.Integral ? conversions.integral : conversions.bool;
+}
+
+/** A contiguous copy of `x` in `dtype`, not recorded. */
+export function convert(x: Strided, dtype: DType): Tensor {
+  const out = emptyTensor(x._shape, dtype);
+  conversionKernel(dtype).run(out, x);
+  return out;
+}
+
+/** Runs a binary kernel over two broadcast operands into a new tensor. */
+function binaryForward(kernel: BinaryKernel, a: Operand, b: Operand, computeDtype: DType, outDtype = computeDtype): Tensor {
+  const out = emptyTensor(broadcastShapes(shapeOf(a), shapeOf(b)), outDtype);
+  kernel.run(out, kernelOperand(a, computeDtype), kernelOperand(b, computeDtype));
+  return out;
+}
+
+/** Runs a unary kernel into a new tensor of `dtype`. */
+function unaryForward(kernel: UnaryKernel, x: Tensor, dtype: DType): Tensor {
+  const out = emptyTensor(x._shape, dtype);
+  kernel.run(out, x._dtype === float64 && dtype === float32 ? convert(x, float32) : x);
+  return out;
+}
+
+function floatingDtype(x: Tensor): DType {
+  return x._dtype.is_floating_point ? x._dtype : get_default_dtype();
+}
+
+function tensorOrNull(x: Operand | null): Tensor | null {
+  return x instanceof Tensor ? x : null;
+}
+
+interface BinaryAttrs {
+  selfShape: readonly number[];
+  otherShape: readonly number[];
+  other: number;
+  alpha: number;
+}
+
+function binaryAttrs(a: Operand, b: Operand, alpha = 1): BinaryAttrs {
+  return { selfShape: shapeOf(a), otherShape: shapeOf(b), other: b instanceof Tensor ? 0 : Number(b), alpha };
+}
+
+/** Multiplies by a Python scalar unless it is 1 (PyTorch's maybe_multiply). */
+function maybeMultiply(t: Tensor, factor: number): Tensor {
+  return factor === 1 ? t : mul(t, factor);
+}
+
+// ---- arithmetic -----------------------------------------------------------------------------------------
+
+const addKernel = new BinaryKernel('a + b');
+const subKernel = new BinaryKernel('a - b');
+const mulKernel = new BinaryKernel('a * b');
+const divKernel = new BinaryKernel('a / b');
+const powKernel = new BinaryKernel('Math.pow(a, b)');
+const boolOrKernel = new BinaryKernel('(a || b) ? 1 : 0');
+
+const AddBackward0 = derivative<BinaryAttrs>({
+  name: 'AddBackward0',
+  formulas: { self: 'grad', other: 'grad * alpha' },
+  backward: (grad, _saved, at, node) => [
+    node.needs(0) ? sumToShape(grad, at.selfShape) : null,
+    node.needs(1) ? sumToShape(maybeMultiply(grad, at.alpha), at.otherShape) : null,
+  ],
+});
+
+const SubBackward0 = derivative<BinaryAttrs>({
+  name: 'SubBackward0',
+  formulas: { self: 'grad', other: '-grad * alpha' },
+  backward: (grad, _saved, at, node) => [
+    node.needs(0) ? sumToShape(grad, at.selfShape) : null,
+    node.needs(1) ? sumToShape(maybeMultiply(neg(grad), at.alpha), at.otherShape) : null,
+  ],
+});
+
+const RsubBackward0 = derivative<BinaryAttrs>({
+  name: 'RsubBackward0',
+  formulas: { self: '-grad * alpha', other: 'grad' },
+  backward: (grad, _saved, at, node) => [
+    node.needs(0) ? sumToShape(maybeMultiply(neg(grad), at.alpha), at.selfShape) : null,
+    node.needs(1) ? sumToShape(grad, at.otherShape) : null,
+  ],
+});
+
+const RsubBackward1 = derivative<BinaryAttrs>({
+  name: 'RsubBackward1',
+  formulas: { self: '-grad * alpha' },
+  backward: (grad, _saved, at) => [maybeMultiply(neg(grad), at.alpha)],
+});
+
+const MulBackward0 = derivative<BinaryAttrs>({
+  name: 'MulBackward0',
+  formulas: { self: 'grad * other', other: 'grad * self' },
+  backward: (grad, [self, other], at, node) => [
+    node.needs(0) ? sumToShape(mul(grad, other ?? at.other), at.selfShape) : null,
+    node.needs(1) ? sumToShape(mul(grad, self), at.otherShape) : null,
+  ],
+});
+
+const DivBackward0 = derivative<BinaryAttrs>({
+  name: 'DivBackward0',
+  formulas: { self: 'grad / other', other: '-grad * self / (other * other)' },
+  backward: (grad, [self, other], at, node) => [
+    node.needs(0) ? sumToShape(div(grad, other ?? at.other), at.selfShape) : null,
+    node.needs(1) ? sumToShape(div(mul(neg(grad), self), mul(other, other)), at.otherShape) : null,
+  ],
+});
+
+function scaledOperand(b: Operand, alpha: number): Operand {
+  if (alpha === 1) return b;
+  if (b instanceof Tensor) return binaryForward(mulKernel, b, alpha, promote(b, alpha));
+  return Number(b) * alpha;
+}
+
+function additive(a: Tensor, b: Operand): DType {
+  return promote(a, b);
+}
+
+/** `self + alpha * other` (AddBackward0). */
+export function add(a: Tensor, b: Operand, alpha = 1): Tensor {
+  const dtype = additive(a, b);
+  const out = binaryForward(dtype === bool ? boolOrKernel : addKernel, a, scaledOperand(b, alpha), dtype);
+  return record(AddBackward0, out, [a, tensorOrNull(b)], [], binaryAttrs(a, b, alpha));
+}
+
+/** `self - alpha * other` (SubBackward0). */
+export function sub(a: Tensor, b: Operand, alpha = 1): Tensor {
+  if (a._dtype === bool && (b instanceof Tensor ? b._dtype === bool : typeof b === 'boolean')) {
+    throw new RuntimeError(
+      'Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or `logical_xor()` operator instead.',
+    );
+  }
+  const out = binaryForward(subKernel, a, scaledOperand(b, alpha), additive(a, b));
+  return record(SubBackward0, out, [a, tensorOrNull(b)], [], binaryAttrs(a, b, alpha));
+}
+
+/** `other - alpha * self` (RsubBackward0 with a tensor, RsubBackward1 with a scalar). */
+export function rsub(a: Tensor, b: Operand, alpha = 1): Tensor {
+  const out = binaryForward(subKernel, b, scaledOperand(a, alpha), additive(a, b));
+  if (b instanceof Tensor) return record(RsubBackward0, out, [a, b], [], binaryAttrs(a, b, alpha));
+  return record(RsubBackward1, out, [a], [], binaryAttrs(a, b, alpha));
+}
+
+/** Elementwise product (MulBackward0). */
+export function mul(a: Tensor, b: Operand): Tensor {
+  const dtype = promote(a, b);
+  const out = binaryForward(mulKernel, a, b, dtype);
+  if (!needsRecording([a, tensorOrNull(b)])) return out;
+  const other = tensorOrNull(b);
+  return record(MulBackward0, out, [a, other], [other?.requires_grad ? a : null, a.requires_grad ? other : null], binaryAttrs(a, b));
+}
+
+/** True division (DivBackward0); integer operands give the default float dtype. */
+export function div(a: Tensor, b: Operand): Tensor {
+  const promoted = promote(a, b);
+  const dtype = promoted.is_floating_point ? promoted : get_default_dtype();
+  const out = binaryForward(divKernel, a, b, dtype);
+  if (!needsRecording([a, tensorOrNull(b)])) return out;
+  const other = tensorOrNull(b);
+  return record(DivBackward0, out, [a, other], [other?.requires_grad ? a : null, other], binaryAttrs(a, b));
+}
+
+interface PowAttrs {
+  exponent: number;
+  base: number;
+}
+
+const PowBackward0 = derivative<PowAttrs>({
+  name: 'PowBackward0',
+  formulas: { self: 'grad * exponent * self ** (exponent - 1)' },
+  backward: (grad, [self], at) => [
+    at.exponent === 0 ? zerosLike(self) : mul(grad, mul(pow(self, at.exponent - 1), at.exponent)),
+  ],
+});
+
+const PowBackward1 = derivative<PowAttrs>({
+  name: 'PowBackward1',
+  formulas: { self: 'grad * exponent * self ** (exponent - 1)', exponent: 'grad * result * log(self)' },
+  backward: (grad, [self, exponent, result], at, node) => {
+    const base = self ?? at.base;
+    const selfGrad = node.needs(0) ? sumToShape(mul(grad, mul(exponent, pow(self, sub(exponent, 1)))), self._shape) : null;
+    let exponentGrad: Tensor | null = null;
+    if (node.needs(1)) {
+      const logBase = base instanceof Tensor ? log(base) : Math.log(base);
+      const raw = mul(mul(grad, result), logBase);
+      const zeroBase = base instanceof Tensor ? logicalAnd(eq(base, 0), ge(exponent, 0)) : base === 0 ? ge(exponent, 0) : null;
+      exponentGrad = sumToShape(zeroBase ? where(zeroBase, 0, raw) : raw, exponent._shape);
+    }
+    return [selfGrad, exponentGrad];
+  },
+});
+
+/** `self ** exponent`: PowBackward0 for a scalar exponent, PowBackward1 when the exponent (or only the base) is a tensor. */
+export function pow(a: Operand, b: Operand): Tensor {
+  const dtype = promote(a, b);
+  if (!(a instanceof Tensor)) {
+    const exponent = b as Tensor;
+    const out = binaryForward(powKernel, a, exponent, dtype);
+    if (!needsRecording([exponent])) return out;
+    return record(PowBackward1, out, [null, exponent], [null, exponent, out], { exponent: 0, base: Number(a) });
+  }
+  if (!(b instanceof Tensor)) {
+    const out = binaryForward(powKernel, a, b, dtype);
+    return record(PowBackward0, out, [a], [a], { exponent: Number(b), base: 0 });
+  }
+  const out = binaryForward(powKernel, a, b, dtype);
+  if (!needsRecording([a, b])) return out;
+  return record(PowBackward1, out, [a, b], [a, b, b.requires_grad ? out : null], { exponent: 0, base: 0 });
+}
+
+// ---- unary ----------------------------------------------------------------------------------------------
+
+const negKernel = new UnaryKernel('-a');
+const expKernel = new UnaryKernel('Math.exp(a)');
+const logKernel = new UnaryKernel('Math.log(a)');
+const sqrtKernel = new UnaryKernel('Math.sqrt(a)');
+const absKernel = new UnaryKernel('Math.abs(a)');
+const reciprocalKernel = new UnaryKernel('1 / a');
+const signKernel = new UnaryKernel('(a > 0 ? 1 : a < 0 ? -1 : 0)');
+
+const NegBackward0 = derivative({
+  name: 'NegBackward0',
+  formulas: { self: '-grad' },
+  backward: (grad) => [neg(grad)],
+});
+
+const ExpBackward0 = derivative({
+  name: 'ExpBackward0',
+  formulas: { self: 'grad * result' },
+  backward: (grad, [result]) => [mul(grad, result)],
+});
+
+const LogBackward0 = derivative({
+  name: 'LogBackward0',
+  formulas: { self: 'grad / self' },
+  backward: (grad, [self]) => [div(grad, self)],
+});
+
+const SqrtBackward0 = derivative({
+  name: 'SqrtBackward0',
+  formulas: { self: 'grad / (2 * result)' },
+  backward: (grad, [result]) => [div(grad, mul(result, 2))],
+});
+
+const AbsBackward0 = derivative({
+  name: 'AbsBackward0',
+  formulas: { self: 'grad * self.sign()' },
+  backward: (grad, [self]) => [mul(grad, sign(self))],
+});
+
+const ReciprocalBackward0 = derivative({
+  name: 'ReciprocalBackward0',
+  formulas: { self: '-grad * result * result' },
+  backward: (grad, [result]) => [mul(neg(grad), mul(result, result))],
+});
+
+const SignBackward0 = derivative({
+  name: 'SignBackward0',
+  formulas: { self: '0' },
+  backward: (grad) => [zerosLike(grad)],
+});
+
+/** `-self` (NegBackward0). */
+export function neg(x: Tensor): Tensor {
+  if (x._dtype === bool) {
+    throw new RuntimeError('Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.');
+  }
+  return record(NegBackward0, unaryForward(negKernel, x, x._dtype), [x]);
+}
+
+/** `e ** self` (ExpBackward0, saves the result). */
+export function exp(x: Tensor): Tensor {
+  const out = unaryForward(expKernel, x, floatingDtype(x));
+  return record(ExpBackward0, out, [x], [out]);
+}
+
+/** Natural log (LogBackward0). */
+export function log(x: Tensor): Tensor {
+  return record(LogBackward0, unaryForward(logKernel, x, floatingDtype(x)), [x], [x]);
+}
+
+/** Square root (SqrtBackward0, saves the result). */
+export function sqrt(x: Tensor): Tensor {
+  const out = unaryForward(sqrtKernel, x, floatingDtype(x));
+  return record(SqrtBackward0, out, [x], [out]);
+}
+
+/** Absolute value (AbsBackward0). */
+export function abs(x: Tensor): Tensor {
+  return record(AbsBackward0, unaryForward(absKernel, x, x._dtype), [x], [x]);
+}
+
+/** `1 / self` (ReciprocalBackward0, saves the result). */
+export function reciprocal(x: Tensor): Tensor {
+  const out = unaryForward(reciprocalKernel, x, floatingDtype(x));
+  return record(ReciprocalBackward0, out, [x], [out]);
+}
+
+/** -1, 0 or 1 (SignBackward0). */
+export function sign(x: Tensor): Tensor {
+  return record(SignBackward0, unaryForward(signKernel, x, x._dtype), [x]);
+}
+
+// ---- clamp, maximum, where ------------------------------------------------------------------------------
+
+const lowerBoundKernel = new BinaryKernel('(b > a ? b : a)');
+const upperBoundKernel = new BinaryKernel('(b < a ? b : a)');
+const maximumKernel = new BinaryKernel('((a > b || a !== a) ? a : b)');
+const minimumKernel = new BinaryKernel('((a < b || a !== a) ? a : b)');
+
+interface ClampAttrs {
+  min: number | null;
+  max: number | null;
+}
+
+const ClampBackward1 = derivative<ClampAttrs>({
+  name: 'ClampBackward1',
+  formulas: { self: 'grad * (min <= self <= max)' },
+  backward: (grad, [self], at) => {
+    let inside: Tensor | null = null;
+    if (at.min !== null) inside = ge(self, at.min);
+    if (at.max !== null) inside = inside ? logicalAnd(inside, le(self, at.max)) : le(self, at.max);
+    return [inside ? where(inside, grad, 0) : grad];
+  },
+});
+
+const ClampBackward0 = derivative({
+  name: 'ClampBackward0',
+  formulas: { self: 'grad * (min <= self <= max)', min: 'grad * (self < min)', max: 'grad * (self > max)' },
+  backward: (grad, [self, min, max], _at, node) => {
+    const below = min ? lt(self, min) : null;
+    const above = max ? gt(self, max) : null;
+    const outside = below && above ? logicalOr(below, above) : below ?? above!;
+    return [
+      node.needs(0) ? where(outside, 0, grad) : null,
+      node.needs(1) ? sumToShape(where(below!, grad, 0), min!._shape) : null,
+      node.needs(2) ? sumToShape(where(above!, grad, 0), max!._shape) : null,
+    ];
+  },
+});
+
+/** Clamps into [min, max] (ClampBackward1 for scalar bounds, ClampBackward0 for tensor bounds). */
+export function clamp(x: Tensor, min: Operand | null, max: Operand | null): Tensor {
+  if (min === null && max === null) throw new RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None");
+  const bounds = [min, max].filter((b): b is Operand => b !== null);
+  const dtype = promote(x, ...bounds);
+  let out: Tensor = x;
+  if (min !== null) out = binaryForward(lowerBoundKernel, out, min, dtype);
+  if (max !== null) out = binaryForward(upperBoundKernel, out, max, dtype);
+  if (min instanceof Tensor || max instanceof Tensor) {
+    const minT = tensorOrNull(min), maxT = tensorOrNull(max);
+    return record(ClampBackward0, out, [x, minT, maxT], [x, minT, maxT]);
+  }
+  return record(ClampBackward1, out, [x], [x], { min: min === null ? null : Number(min), max: max === null ? null : Number(max) });
+}
+
+const MaximumBackward0 = derivative({
+  name: 'MaximumBackward0',
+  formulas: { self: 'grad * (self >= other) (halved on ties)', other: 'grad * (other >= self) (halved on ties)' },
+  backward: (grad, [self, other], _at, node) => extremumBackward(grad, self, other, node.needs(0), node.needs(1), gt),
+});
+
+const MinimumBackward0 = derivative({
+  name: 'MinimumBackward0',
+  formulas: { self: 'grad * (self <= other) (halved on ties)', other: 'grad * (other <= self) (halved on ties)' },
+  backward: (grad, [self, other], _at, node) => extremumBackward(grad, self, other, node.needs(0), node.needs(1), lt),
+});
+
+function extremumBackward(grad: Tensor, self: Tensor, other: Tensor, needSelf: boolean, needOther: boolean, wins: (a: Tensor, b: Tensor) => Tensor): (Tensor | null)[] {
+  const shared = where(eq(self, other), div(grad, 2), grad);
+  return [
+    needSelf ? sumToShape(where(wins(other, self), 0, shared), self._shape) : null,
+    needOther ? sumToShape(where(wins(self, other), 0, shared), other._shape) : null,
+  ];
+}
+
+/** Elementwise maximum (MaximumBackward0; NaN propagates). */
+export function maximum(a: Tensor, b: Tensor): Tensor {
+  return record(MaximumBackward0, binaryForward(maximumKernel, a, b, promote(a, b)), [a, b], [a, b]);
+}
+
+/** Elementwise minimum (MinimumBackward0; NaN propagates). */
+export function minimum(a: Tensor, b: Tensor): Tensor {
+  return record(MinimumBackward0, binaryForward(minimumKernel, a, b, promote(a, b)), [a, b], [a, b]);
+}
+
+const WhereBackward0 = derivative({
+  name: 'WhereBackward0',
+  formulas: { self: 'where(condition, grad, 0)', other: 'where(condition, 0, grad)' },
+  backward: (grad, [condition, self, other], _at, node) => [
+    node.needs(0) ? sumToShape(where(condition, grad, 0), self._shape) : null,
+    node.needs(1) ? sumToShape(where(condition, 0, grad), other._shape) : null,
+  ],
+});
+
+/** `torch.where(condition, self, other)`: elements of self where condition holds, else of other (WhereBackward0). */
+export function where(condition: Tensor, a: Operand, b: Operand): Tensor {
+  const dtype = promote(a, b);
+  const shape = broadcastShapes(condition._shape, broadcastShapes(shapeOf(a), shapeOf(b)));
+  const out = emptyTensor(shape, dtype);
+  const x = kernelOperand(a, dtype), y = kernelOperand(b, dtype);
+  const operands: Strided[] = [out, condition, x, y];
+  const [dims, strides] = coalesce(shape, operands.map((o, i) => (i === 0 ? o._strides : broadcastStrides(o, shape))));
+  const last = dims.length - 1;
+  const [o, c, xb, yb] = operands.map((v) => v._buffer);
+  const step = strides.map((s) => s[last] ?? 0);
+  forEachRow(dims, strides, operands.map((v) => v._offset), (offsets, n) => {
+    let [oo, co, xo, yo] = offsets;
+    for (let i = 0; i < n; i++, oo += step[0], co += step[1], xo += step[2], yo += step[3]) o[oo] = c[co] ? xb[xo] : yb[yo];
+  });
+  const inputA = tensorOrNull(a), inputB = tensorOrNull(b);
+  return record(WhereBackward0, out, [inputA, inputB], [condition, inputA ?? out, inputB ?? out]);
+}
+
+// ---- comparisons ----------------------------------------------------------------------------------------
+
+const comparisonKernels = {
+  eq: new BinaryKernel('a === b'),
+  ne: new BinaryKernel('a !== b'),
+  lt: new BinaryKernel('a < b'),
+  le: new BinaryKernel('a <= b'),
+  gt: new BinaryKernel('a > b'),
+  ge: new BinaryKernel('a >= b'),
+};
+const logicalKernels = {
+  and: new BinaryKernel('(a && b) ? 1 : 0'),
+  or: new BinaryKernel('(a || b) ? 1 : 0'),
+};
+
+/** Elementwise comparison into a bool tensor (not differentiable). */
+export function compare(kind: keyof typeof comparisonKernels, a: Tensor, b: Operand): Tensor {
+  return binaryForward(comparisonKernels[kind], a, b, promote(a, b), bool);
+}
+
+function eq(a: Tensor, b: Operand): Tensor {
+  return compare('eq', a, b);
+}
+function ge(a: Tensor, b: Operand): Tensor {
+  return compare('ge', a, b);
+}
+function le(a: Tensor, b: Operand): Tensor {
+  return compare('le', a, b);
+}
+function lt(a: Tensor, b: Operand): Tensor {
+  return compare('lt', a, b);
+}
+function gt(a: Tensor, b: Operand): Tensor {
+  return compare('gt', a, b);
+}
+
+/** Elementwise logical and into a bool tensor. */
+export function logicalAnd(a: Tensor, b: Tensor): Tensor {
+  return binaryForward(logicalKernels.and, a, b, bool);
+}
+
+/** Elementwise logical or into a bool tensor. */
+export function logicalOr(a: Tensor, b: Tensor): Tensor {
+  return binaryForward(logicalKernels.or, a, b, bool);
+}
+
+/** True when the shapes and all elements are equal (`torch.equal`). */
+export function equal(a: Tensor, b: Tensor): boolean {
+  if (!sameShape(a._shape, b._shape)) return false;
+  const same = compare('eq', a, b)._buffer;
+  return same.every((v) => v === 1);
+}
+
+/** `torch.allclose`: |a - b| <= atol + rtol * |b| everywhere (NaNs differ). */
+export function allclose(a: Tensor, b: Tensor, rtol: number, atol: number): boolean {
+  const close = binaryForward(new BinaryKernel(`Math.abs(a - b) <= ${atol} + ${rtol} * Math.abs(b)`), a, b, float64, bool);
+  return close._buffer.every((v) => v === 1);
+}
+
+// ---- creation helpers used by backward formulas ------------------------------------------------------------
+
+/** Zeros shaped and typed like `x`. */
+export function zerosLike(x: Tensor): Tensor {
+  return emptyTensor(x._shape, x._dtype);
+}
+
+// ---- in-place -------------------------------------------------------------------------------------------
+
+const pythonTypeNames = new Map<DType, string>([[float32, 'Float'], [float64, 'Double'], [bool, 'Bool']]);
+
+function typeName(dtype: DType): string {
+  return pythonTypeNames.get(dtype) ?? 'Long';
+}
+
+/** Raises PyTorch's errors for in-place ops on leaves requiring grad (and views of them) in grad mode. */
+export function checkInplace(self: Tensor): void {
+  if (!is_grad_enabled() || !self.requires_grad) return;
+  if (self._gradFn === null && self._requiresGrad) {
+    throw new RuntimeError('a leaf Variable that requires grad is being used in an in-place operation.');
+  }
+  const base = self._base;
+  if (base !== null && base._gradFn === null && base._requiresGrad) {
+    throw new RuntimeError('a view of a leaf Variable that requires grad is being used in an in-place operation.');
+  }
+}
+
+/** Writes `result` into `self`'s storage (broadcasting, converting), bumping the version counter. */
+function writeInto(self: Tensor, result: Tensor): void {
+  const shape = broadcastShapes(self._shape, result._shape);
+  if (!sameShape(shape, self._shape)) {
+    throw new RuntimeError(`output with shape ${shapeString(self._shape)} doesn't match the broadcast shape ${shapeString(shape)}`);
+  }
+  conversionKernel(self._dtype).run(self, result);
+  self._version.value++;
+}
+
+/** An autograd stand-in for `self` holding a copy of its current values, so saved values survive the write. */
+function snapshot(self: Tensor): Tensor {
+  const copy = convert(self, self._dtype);
+  copy._gradFn = self._gradFn;
+  copy._outputNr = self._outputNr;
+  copy._requiresGrad = self._requiresGrad;
+  return copy;
+}
+
+/**
+ * Runs an in-place op: `compute(self)` gives the out-of-place result, which is written into `self`;
+ * when recording, `self` takes over the result's grad_fn, as PyTorch rebases history for in-place ops.
+ */
+export function inplace<T extends Tensor>(self: T, compute: (self: Tensor) => Tensor, other: Operand | null, anyCast = false): T {
+  checkInplace(self);
+  const recording = needsRecording([self, tensorOrNull(other)]);
+  if (recording && self._base !== null && self._base.requires_grad) {
+    throw new RuntimeError('tsgrad does not support in-place operations on views of tensors that require grad; use an out-of-place op');
+  }
+  const result = recording ? compute(snapshot(self)) : withGradMode(false, () => compute(self));
+  if (!anyCast && result._dtype.category > self._dtype.category) {
+    throw new RuntimeError(`result type ${typeName(result._dtype)} can't be cast to the desired output type ${typeName(self._dtype)}`);
+  }
+  writeInto(self, result);
+  if (recording) {
+    self._gradFn = result._gradFn;
+    self._outputNr = result._outputNr;
+  }
+  return self;
+}
+
+interface ShapeAttrs {
+  shape: readonly number[];
+  dtype: DType;
+}
+
+const FillBackward0 = derivative({
+  name: 'FillBackward0',
+  formulas: { self: '0' },
+  backward: (grad) => [zerosLike(grad)],
+});
+
+const CopyBackwards = derivative<ShapeAttrs>({
+  name: 'CopyBackwards',
+  formulas: { self: '0', src: 'grad' },
+  backward: (grad, _saved, at, node) => [
+    node.needs(0) ? zerosLike(grad) : null,
+    node.needs(1) ? sumToShape(grad, at.shape).to(at.dtype) : null,
+  ],
+});
+
+/** Fills `self` with a scalar (or 0-dim tensor's) value. */
+export function fill_<T extends Tensor>(self: T, value: Operand): T {
+  const scalar = value instanceof Tensor ? (value.item() as number) : Number(value);
+  return inplace(self, (s) => {
+    const out = emptyTensor(s._shape, s._dtype);
+    out._buffer.fill(s._dtype.cast(scalar));
+    return record(FillBackward0, out, [s]);
+  }, null, true);
+}
+
+/** Copies `src` into `self` (broadcast, converted), as `Tensor.copy_` (CopyBackwards). */
+export function copy_<T extends Tensor>(self: T, src: Tensor): T {
+  return inplace(self, (s) => {
+    const out = emptyTensor(s._shape, s._dtype);
+    writeInto(out, src);
+    return record(CopyBackwards, out, [s, src], [], { shape: src._shape, dtype: src._dtype });
+  }, src, true);
+}
+
+/** Fills `self` from the default generator (`normal_`, `uniform_`), not recorded. */
+export function fill_random<T extends Tensor>(self: T, distribution: 'normal' | 'uniform', p0: number, p1: number): T {
+  checkInplace(self);
+  const n = self.numel();
+  const dtypeName = self._dtype === float64 ? 'float64' : 'float32';
+  const values = distribution === 'normal' ? default_generator.normal(n, dtypeName, p0, p1) : default_generator.uniform(n, dtypeName, p0, p1);
+  writeInto(self, Tensor._make(values, self._shape.slice(), contiguousStrides(self._shape), 0, self._dtype));
+  return self;
+}

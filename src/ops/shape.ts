@@ -1,0 +1,614 @@
+/** View and shape ops (view, reshape, transpose, expand, select, slice...), joins (cat, stack), copies. */
+import { type DType, bool, int64 } from '../dtype.js';
+import { IndexError, RuntimeError, ValueError } from '../errors.js';
+import { record, needsRecording } from '../autograd/function.js';
+import { withGradMode } from '../autograd/grad_mode.js';
+import { derivative } from '../autograd/node.js';
+import { contiguousStrides, isContiguous, numelOf } from '../kernels/strided.js';
+import { Slice, Tensor, type Index } from '../tensor.js';
+import { emptyTensor, isScalar, normalizeDim, sameShape, shapeString, type Scalar } from './common.js';
+import { conversionKernel, convert, copy_ } from './pointwise.js';
+import { sumToShape } from './reduction.js';
+
+interface ShapeAttrs {
+  shape: readonly number[];
+}
+
+const reshapeBack = (grad: Tensor, at: ShapeAttrs): Tensor[] => [reshape(grad, at.shape)];
+
+const ViewBackward0 = derivative<ShapeAttrs>({ name: 'ViewBackward0', formulas: { self: 'grad.reshape(self.sizes())' }, backward: (g, _s, at) => reshapeBack(g, at) });
+const ReshapeAliasBackward0 = derivative<ShapeAttrs>({ name: 'ReshapeAliasBackward0', formulas: { self: 'grad.reshape(self.sizes())' }, backward: (g, _s, at) => reshapeBack(g, at) });
+const UnsafeViewBackward0 = derivative<ShapeAttrs>({ name: 'UnsafeViewBackward0', formulas: { self: 'grad.reshape(self.sizes())' }, backward: (g, _s, at) => reshapeBack(g, at) });
+const SqueezeBackward0 = derivative<ShapeAttrs>({ name: 'SqueezeBackward0', formulas: { self: 'grad.reshape(self.sizes())' }, backward: (g, _s, at) => reshapeBack(g, at) });
+const ExpandBackward0 = derivative<ShapeAttrs>({ name: 'ExpandBackward0', formulas: { self: 'grad.sum_to_size(self.sizes())' }, backward: (g, _s, at) => [sumToShape(g, at.shape)] });
+
+interface DimAttrs {
+  shape: readonly number[];
+  dim: number;
+}
+
+function unsqueezeTo(grad: Tensor, at: DimAttrs): Tensor[] {
+  return [at.shape[at.dim] === 1 ? unsqueeze(grad, at.dim) : grad];
+}
+
+const SqueezeBackward1 = derivative<DimAttrs>({ name: 'SqueezeBackward1', formulas: { self: 'grad.unsqueeze(dim)' }, backward: (g, _s, at) => unsqueezeTo(g, at) });
+const SqueezeBackward3 = derivative<DimAttrs>({ name: 'SqueezeBackward3', formulas: { self: 'grad.unsqueeze(dim)' }, backward: (g, _s, at) => unsqueezeTo(g, at) });
+const UnsqueezeBackward0 = derivative<DimAttrs>({ name: 'UnsqueezeBackward0', formulas: { self: 'grad.squeeze(dim)' }, backward: (g, _s, at) => [squeeze(g, at.dim)] });
+
+const TBackward0 = derivative({ name: 'TBackward0', formulas: { self: 'grad.t()' }, backward: (g) => [t(g)] });
+
+const TransposeBackward0 = derivative<{ dim0: number; dim1: number }>({
+  name: 'TransposeBackward0',
+  formulas: { self: 'grad.transpose(dim0, dim1)' },
+  backward: (g, _s, at) => [transpose(g, at.dim0, at.dim1)],
+});
+
+const PermuteBackward0 = derivative<{ inverse: number[] }>({
+  name: 'PermuteBackward0',
+  formulas: { self: 'grad.permute(inverse(dims))' },
+  backward: (g, _s, at) => [permute(g, at.inverse)],
+});
+
+const CloneBackward0 = derivative({ name: 'CloneBackward0', formulas: { self: 'grad' }, backward: (g) => [g] });
+
+const ToCopyBackward0 = derivative<{ dtype: DType }>({
+  name: 'ToCopyBackward0',
+  formulas: { self: 'grad.to(self.dtype)' },
+  backward: (g, _s, at) => [toDtype(g, at.dtype, false)],
+});
+
+// ---- views ----------------------------------------------------------------------------------------------
+
+/** Resolves a `-1` in a requested shape, raising PyTorch's errors. */
+export function inferShape(shape: readonly number[], numel: number): number[] {
+  let inferred = -1;
+  let known = 1;
+  shape.forEach((size, d) => {
+    if (size === -1) {
+      if (inferred >= 0) throw new RuntimeError('only one dimension can be inferred');
+      inferred = d;
+    } else if (size < 0) {
+      throw new RuntimeError(`invalid shape dimension ${size}`);
+    } else {
+      known *= size;
+    }
+  });
+  const out = shape.slice();
+  if (inferred >= 0 && known !== 0 && numel % known === 0) out[inferred] = numel / known;
+  else if (numel !== known || inferred >= 0) throw new RuntimeError(`shape '${shapeString(shape)}' is invalid for input of size ${numel}`);
+  return out;
+}
+
+/** Strides viewing `oldShape`/`oldStrides` as `newShape` without copying, or null (PyTorch's computeStride). */
+export function viewStrides(oldShape: readonly number[], oldStrides: readonly number[], newShape: readonly number[]): number[] | null {
+  if (oldShape.length === 0) return newShape.map(() => 1);
+  const numel = numelOf(oldShape);
+  if (numel === 0) return sameShape(oldShape, newShape) ? oldStrides.slice() : contiguousStrides(newShape);
+  const newStrides = new Array<number>(newShape.length);
+  let viewD = newShape.length - 1;
+  let chunkBase = oldStrides[oldStrides.length - 1];
+  let tensorNumel = 1;
+  let viewNumel = 1;
+  for (let d = oldShape.length - 1; d >= 0; d--) {
+    tensorNumel *= oldShape[d];
+    if (d === 0 || (oldShape[d - 1] !== 1 && oldStrides[d - 1] !== tensorNumel * chunkBase)) {
+      while (viewD >= 0 && (viewNumel < tensorNumel || newShape[viewD] === 1)) {
+        newStrides[viewD] = viewNumel * chunkBase;
+        viewNumel *= newShape[viewD];
+        viewD--;
+      }
+      if (viewNumel !== tensorNumel) return null;
+      if (d > 0) {
+        chunkBase = oldStrides[d - 1];
+        tensorNumel = 1;
+        viewNumel = 1;
+      }
+    }
+  }
+  return viewD === -1 ? newStrides : null;
+}
+
+/** A view with another shape (ViewBackward0). */
+export function view(x: Tensor, shape: readonly number[]): Tensor {
+  const target = inferShape(shape, x.numel());
+  const strides = viewStrides(x._shape, x._strides, target);
+  if (strides === null) {
+    throw new RuntimeError(
+      "view size is not compatible with input tensor's size and stride (at least one dimension spans across two " +
+        'contiguous subspaces). Use .reshape(...) instead.',
+    );
+  }
+  return record(ViewBackward0, x._view(target, strides, x._offset), [x], [], { shape: x._shape });
+}
+
+/** A view when the strides allow (ReshapeAliasBackward0), else a copy (CloneBackward0 then UnsafeViewBackward0). */
+export function reshape(x: Tensor, shape: readonly number[]): Tensor {
+  const target = inferShape(shape, x.numel());
+  const strides = viewStrides(x._shape, x._strides, target);
+  if (strides !== null) return record(ReshapeAliasBackward0, x._view(target, strides, x._offset), [x], [], { shape: x._shape });
+  return unsafeView(clone(x), target);
+}
+
+/** ATen's `_unsafe_view` of a contiguous tensor (UnsafeViewBackward0). */
+export function unsafeView(x: Tensor, shape: readonly number[]): Tensor {
+  const target = inferShape(shape, x.numel());
+  const out = Tensor._make(x._buffer, target, contiguousStrides(target), x._offset, x._dtype);
+  out._storage = x._storage;
+  return record(UnsafeViewBackward0, out, [x], [], { shape: x._shape });
+}
+
+/** Flattens dims start..end into one (via reshape; no-op for 0/1-dim or a single dim). */
+export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
+  if (x._shape.length === 0) return reshape(x, [1]);
+  const start = normalizeDim(startDim, x._shape.length);
+  const end = normalizeDim(endDim, x._shape.length);
+  if (start > end) throw new RuntimeError('flatten() has invalid args: start_dim cannot come after end_dim');
+  if (start === end) return x;
+  const merged = x._shape.slice(start, end + 1).reduce((a, b) => a * b, 1);
+  return reshape(x, [...x._shape.slice(0, start), merged, ...x._shape.slice(end + 1)]);
+}
+
+/** Transpose of a ≤2-dim tensor (TBackward0). */
+export function t(x: Tensor): Tensor {
+  if (x._shape.length > 2) throw new RuntimeError(`t() expects a tensor with <= 2 dimensions, but self is ${x._shape.length}D`);
+  const out = x._view(x._shape.slice().reverse(), x._strides.slice().reverse(), x._offset);
+  return record(TBackward0, out, [x]);
+}
+
+/** Swaps two dimensions (TransposeBackward0). */
+export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
+  const a = normalizeDim(dim0, x._shape.length);
+  const b = normalizeDim(dim1, x._shape.length);
+  const shape = x._shape.slice(), strides = x._strides.slice();
+  if (shape.length > 0) {
+    [shape[a], shape[b]] = [shape[b], shape[a]];
+    [strides[a], strides[b]] = [strides[b], strides[a]];
+  }
+  return record(TransposeBackward0, x._view(shape, strides, x._offset), [x], [], { dim0: a, dim1: b });
+}
+
+/** Reorders dimensions (PermuteBackward0). */
+export function permute(x: Tensor, dims: readonly number[]): Tensor {
+  if (dims.length !== x._shape.length) {
+    throw new RuntimeError(
+      'permute(sparse_coo): number of dimensions in the tensor input does not match the length of the desired ' +
+        `ordering of dimensions i.e. input.dim() = ${x._shape.length} is not equal to len(dims) = ${dims.length}`,
+    );
+  }
+  const order = dims.map((d) => normalizeDim(d, x._shape.length));
+  if (new Set(order).size !== order.length) throw new RuntimeError('permute(): duplicate dims are not allowed.');
+  const inverse = new Array<number>(order.length);
+  order.forEach((d, i) => { inverse[d] = i; });
+  const out = x._view(order.map((d) => x._shape[d]), order.map((d) => x._strides[d]), x._offset);
+  return record(PermuteBackward0, out, [x], [], { inverse });
+}
+
+/** Removes size-1 dims: all (SqueezeBackward0) or only `dim` (SqueezeBackward1). */
+export function squeeze(x: Tensor, dim: number | null): Tensor {
+  if (dim === null) {
+    const keep = x._shape.map((s) => s !== 1);
+    const out = x._view(x._shape.filter((_, i) => keep[i]), x._strides.filter((_, i) => keep[i]), x._offset);
+    return record(SqueezeBackward0, out, [x], [], { shape: x._shape });
+  }
+  return squeezeDim(x, dim, SqueezeBackward1);
+}
+
+function squeezeDim(x: Tensor, dim: number, def: typeof SqueezeBackward1): Tensor {
+  const d = normalizeDim(dim, x._shape.length);
+  const drop = x._shape.length > 0 && x._shape[d] === 1;
+  const out = drop
+    ? x._view(x._shape.filter((_, i) => i !== d), x._strides.filter((_, i) => i !== d), x._offset)
+    : x._view(x._shape.slice(), x._strides.slice(), x._offset);
+  return record(def, out, [x], [], { shape: x._shape, dim: d });
+}
+
+/** The in-place `squeeze_(dim)` matmul applies to its result (SqueezeBackward3). */
+export function squeezeInplaceDim(x: Tensor, dim: number): Tensor {
+  return squeezeDim(x, dim, SqueezeBackward3);
+}
+
+/** Inserts a size-1 dim (UnsqueezeBackward0). */
+export function unsqueeze(x: Tensor, dim: number): Tensor {
+  const d = normalizeDim(dim, x._shape.length + 1);
+  const shape = x._shape.slice(), strides = x._strides.slice();
+  shape.splice(d, 0, 1);
+  strides.splice(d, 0, d < x._shape.length ? x._shape[d] * x._strides[d] : 1);
+  return record(UnsqueezeBackward0, x._view(shape, strides, x._offset), [x], [], { shape: x._shape, dim: d });
+}
+
+/** A broadcast view (ExpandBackward0); -1 keeps a size. */
+export function expand(x: Tensor, sizes: readonly number[]): Tensor {
+  if (sizes.length < x._shape.length) {
+    throw new RuntimeError(
+      `expand(torch.FloatTensor{${shapeString(x._shape)}}, size=${shapeString(sizes)}): the number of sizes provided ` +
+        `(${sizes.length}) must be greater or equal to the number of dimensions in the tensor (${x._shape.length})`,
+    );
+  }
+  if (sameShape(sizes, x._shape) && !needsRecording([x])) return x;
+  const shift = sizes.length - x._shape.length;
+  const shape = new Array<number>(sizes.length);
+  const strides = new Array<number>(sizes.length);
+  for (let i = 0; i < sizes.length; i++) {
+    const own = i >= shift ? x._shape[i - shift] : 1;
+    const size = sizes[i] === -1 ? own : sizes[i];
+    if (i < shift && sizes[i] === -1) {
+      throw new RuntimeError(`The expanded size of the tensor (-1) isn't allowed in a leading, non-existing dimension ${i}`);
+    }
+    if (own !== size && own !== 1) {
+      throw new RuntimeError(
+        `The expanded size of the tensor (${size}) must match the existing size (${own}) at non-singleton dimension ${i}.  ` +
+          `Target sizes: ${shapeString(sizes)}.  Tensor sizes: ${shapeString(x._shape)}`,
+      );
+    }
+    shape[i] = size;
+    strides[i] = i < shift || own !== size ? 0 : x._strides[i - shift];
+  }
+  return record(ExpandBackward0, x._view(shape, strides, x._offset), [x], [], { shape: x._shape });
+}
+
+// ---- select, slice, index_select ----------------------------------------------------------------------------
+
+interface RegionAttrs {
+  shape: readonly number[];
+  region: (base: Tensor) => Tensor;
+}
+
+/** A tensor of zeros shaped `shape` whose `region` holds `grad`: the backward of select and slice. */
+function embed(grad: Tensor, at: RegionAttrs, def: typeof SelectBackwardBackward0): Tensor {
+  const out = emptyTensor(at.shape, grad._dtype);
+  withGradMode(false, () => conversionKernel(out._dtype).run(at.region(out), grad));
+  return record(def, out, [grad], [], at);
+}
+
+const SelectBackwardBackward0 = derivative<RegionAttrs>({
+  name: 'SelectBackwardBackward0',
+  formulas: { grad: 'grad.select(dim, index)' },
+  backward: (g, _s, at) => [at.region(g)],
+});
+
+const SliceBackwardBackward0 = derivative<RegionAttrs>({
+  name: 'SliceBackwardBackward0',
+  formulas: { grad: 'grad.slice(dim, start, end, step)' },
+  backward: (g, _s, at) => [at.region(g)],
+});
+
+const SelectBackward0 = derivative<RegionAttrs>({
+  name: 'SelectBackward0',
+  formulas: { self: 'zeros(self.sizes()).select(dim, index) = grad' },
+  backward: (g, _s, at) => [embed(g, at, SelectBackwardBackward0)],
+});
+
+const SliceBackward0 = derivative<RegionAttrs>({
+  name: 'SliceBackward0',
+  formulas: { self: 'zeros(self.sizes()).slice(dim, start, end, step) = grad' },
+  backward: (g, _s, at) => [embed(g, at, SliceBackwardBackward0)],
+});
+
+/** The slice at `index` along `dim` (SelectBackward0). */
+export function select(x: Tensor, dim: number, index: number): Tensor {
+  if (x._shape.length === 0) throw new IndexError('select() cannot be applied to a 0-dim tensor.');
+  const d = normalizeDim(dim, x._shape.length);
+  const size = x._shape[d];
+  if (index < -size || index >= size) {
+    throw new IndexError(`index ${index} is out of bounds for dimension ${d} with size ${size}`);
+  }
+  const i = index < 0 ? index + size : index;
+  const out = x._view(x._shape.filter((_, k) => k !== d), x._strides.filter((_, k) => k !== d), x._offset + i * x._strides[d]);
+  if (!needsRecording([x])) return out;
+  return record(SelectBackward0, out, [x], [], { shape: x._shape, region: (base: Tensor) => select(base, d, i) });
+}
+
+/** Python's `x[start:stop:step]` along `dim` (SliceBackward0), clamping the bounds as Python does. */
+export function slice(x: Tensor, dim: number, start: number | null, stop: number | null, step: number | null): Tensor {
+  const d = normalizeDim(dim, x._shape.length);
+  const size = x._shape[d];
+  const stride = step ?? 1;
+  if (stride <= 0) throw new ValueError('step must be greater than zero');
+  const clampIndex = (v: number | null, fallback: number): number => {
+    if (v === null) return fallback;
+    const w = v < 0 ? v + size : v;
+    return Math.min(Math.max(w, 0), size);
+  };
+  const begin = clampIndex(start, 0);
+  const end = Math.max(clampIndex(stop, size), begin);
+  const length = Math.ceil((end - begin) / stride);
+  const shape = x._shape.slice(), strides = x._strides.slice();
+  shape[d] = length;
+  strides[d] = x._strides[d] * stride;
+  const out = x._view(shape, strides, x._offset + begin * x._strides[d]);
+  if (!needsRecording([x])) return out;
+  return record(SliceBackward0, out, [x], [], { shape: x._shape, region: (base: Tensor) => slice(base, d, begin, end, stride) });
+}
+
+/** `length` elements from `start` along `dim` (SliceBackward0). */
+export function narrow(x: Tensor, dim: number, start: number, length: number): Tensor {
+  const d = normalizeDim(dim, x._shape.length);
+  const size = x._shape[d];
+  const begin = start < 0 ? start + size : start;
+  if (begin < 0 || begin + length > size || length < 0) {
+    throw new RuntimeError(`start (${start}) + length (${length}) exceeds dimension size (${size}).`);
+  }
+  return slice(x, d, begin, begin + length, 1);
+}
+
+interface GatherAttrs {
+  shape: readonly number[];
+  dim: number;
+  index: Float64Array;
+}
+
+const IndexAddBackward0 = derivative<GatherAttrs>({
+  name: 'IndexAddBackward0',
+  formulas: { source: 'grad.index_select(dim, index)' },
+  backward: (g, _s, at) => [gatherRows(g, at.dim, at.index, IndexSelectBackward0)],
+});
+
+const IndexSelectBackward0 = derivative<GatherAttrs>({
+  name: 'IndexSelectBackward0',
+  formulas: { self: 'zeros(self.sizes()).index_add(dim, index, grad)' },
+  backward: (g, _s, at) => [scatterAddRows(g, at)],
+});
+
+const IndexBackward0 = derivative<GatherAttrs>({
+  name: 'IndexBackward0',
+  formulas: { self: 'zeros(self.sizes()).index_put(indices, grad, accumulate=True)' },
+  backward: (g, _s, at) => [scatterAddRows(g, at)],
+});
+
+/** Rows `index` of `x` along `dim`, copied; recorded under `def`. */
+function gatherRows(x: Tensor, dim: number, index: Float64Array, def: typeof IndexSelectBackward0): Tensor {
+  const shape = x._shape.slice();
+  shape[dim] = index.length;
+  const out = emptyTensor(shape, x._dtype);
+  withGradMode(false, () => {
+    index.forEach((row, i) => {
+      conversionKernel(x._dtype).run(select(out, dim, i), select(x, dim, row));
+    });
+  });
+  if (!needsRecording([x])) return out;
+  return record(def, out, [x], [], { shape: x._shape, dim, index });
+}
+
+/** Zeros shaped `at.shape` with the rows of `grad` added at `at.index` along `at.dim` (IndexAddBackward0). */
+function scatterAddRows(grad: Tensor, at: GatherAttrs): Tensor {
+  const out = emptyTensor(at.shape, grad._dtype);
+  withGradMode(false, () => {
+    at.index.forEach((row, i) => {
+      const target = select(out, at.dim, row);
+      const sum = convert(target, target._dtype);
+      copyInto(target, addValues(sum, select(grad, at.dim, i)));
+    });
+  });
+  return record(IndexAddBackward0, out, [grad], [], at);
+}
+
+function addValues(a: Tensor, b: Tensor): Tensor {
+  const out = convert(a, a._dtype);
+  const buf = out._buffer;
+  const other = convert(b, a._dtype)._buffer;
+  for (let i = 0; i < buf.length; i++) buf[i] += other[i];
+  return out;
+}
+
+function copyInto(target: Tensor, values: Tensor): void {
+  conversionKernel(target._dtype).run(target, values);
+}
+
+function indexValues(x: Tensor, index: Tensor | readonly number[], dim: number): Float64Array {
+  const size = x._shape[dim];
+  const raw = index instanceof Tensor ? convert(index, int64)._buffer : Float64Array.from(index);
+  return Float64Array.from(raw, (v) => {
+    if (v < -size || v >= size) throw new IndexError(`index ${v} is out of bounds for dimension ${dim} with size ${size}`);
+    return v < 0 ? v + size : v;
+  });
+}
+
+/** Elements at the positions `index` (1-D int64) along `dim` (IndexSelectBackward0). */
+export function index_select(x: Tensor, dim: number, index: Tensor): Tensor {
+  if (index._dtype !== int64) throw new RuntimeError('index_select(): Expected dtype int64 for index');
+  if (index._shape.length > 1) throw new IndexError('index_select(): Index is supposed to be a vector');
+  const d = normalizeDim(dim, x._shape.length);
+  return gatherRows(x, d, indexValues(x, index, d), IndexSelectBackward0);
+}
+
+// ---- Python indexing ------------------------------------------------------------------------------------
+
+function parseSlice(text: string): Slice {
+  const parts = text.split(':').map((p) => p.trim());
+  if (parts.length < 2 || parts.length > 3) throw new IndexError(`invalid slice '${text}'`);
+  const read = (p: string | undefined): number | null => (p === undefined || p === '' ? null : Number(p));
+  return new Slice(read(parts[0]), read(parts[1]), read(parts[2]));
+}
+
+/** Python's `x[indices]`: basic indexing as views, then at most one tensor (or integer array) index. */
+export function index(x: Tensor, indices: readonly Index[]): Tensor {
+  let consumed = 0;
+  for (const item of indices) {
+    if (item instanceof Tensor && item._dtype === bool) consumed += item._shape.length;
+    else if (item !== null && item !== '...') consumed++;
+  }
+  if (consumed > x._shape.length) {
+    throw new IndexError(`too many indices for tensor of dimension ${x._shape.length}`);
+  }
+  let out = x;
+  let dim = 0;
+  let advanced: { dim: number; index: Tensor | readonly number[] } | null = null;
+  for (const item of indices) {
+    if (item === '...') {
+      dim += x._shape.length - consumed;
+    } else if (item === null) {
+      out = unsqueeze(out, dim);
+      dim++;
+    } else if (typeof item === 'number') {
+      out = select(out, dim, item);
+    } else if (typeof item === 'string' || item instanceof Slice) {
+      const s = typeof item === 'string' ? parseSlice(item) : item;
+      out = slice(out, dim, s.start, s.stop, s.step);
+      dim++;
+    } else {
+      if (advanced !== null) throw new IndexError('tsgrad supports one tensor index per indexing expression');
+      advanced = { dim, index: item };
+      dim += item instanceof Tensor && item._dtype === bool ? item._shape.length : 1;
+    }
+  }
+  if (advanced === null) return out === x ? aliasOf(x) : out;
+  return advancedIndex(out, advanced.dim, advanced.index);
+}
+
+function aliasOf(x: Tensor): Tensor {
+  return slice(x, 0, null, null, 1);
+}
+
+function advancedIndex(x: Tensor, dim: number, index: Tensor | readonly number[]): Tensor {
+  if (index instanceof Tensor && index._dtype === bool) {
+    const maskDims = index._shape.length;
+    x._shape.slice(dim, dim + maskDims).forEach((size, k) => {
+      if (size !== index._shape[k]) {
+        throw new IndexError(`The shape of the mask ${shapeString(index._shape)} at index ${k} does not match the shape of the indexed tensor ${shapeString(x._shape)} at index ${dim + k}`);
+      }
+    });
+    const flatMask = convert(index, bool)._buffer;
+    const positions: number[] = [];
+    flatMask.forEach((v, i) => { if (v) positions.push(i); });
+    const merged = reshape(x, [...x._shape.slice(0, dim), numelOf(index._shape), ...x._shape.slice(dim + maskDims)]);
+    return gatherIndexed(merged, dim, Float64Array.from(positions), [positions.length]);
+  }
+  const indexShape = index instanceof Tensor ? index._shape : [index.length];
+  if (index instanceof Tensor && index._dtype !== int64) {
+    throw new IndexError('tensors used as indices must be long, int, byte or bool tensors');
+  }
+  return gatherIndexed(x, dim, indexValues(x, index, dim), indexShape);
+}
+
+function gatherIndexed(x: Tensor, dim: number, positions: Float64Array, indexShape: readonly number[]): Tensor {
+  const rows = gatherRows(x, dim, positions, IndexBackward0);
+  if (indexShape.length === 1) return rows;
+  const shape = [...x._shape.slice(0, dim), ...indexShape, ...x._shape.slice(dim + 1)];
+  return withGradMode(false, () => view(rows, shape));
+}
+
+/** Python's `x[indices] = value` (basic indexing): copies `value` into the indexed view, in place. */
+export function setIndex(x: Tensor, indices: readonly Index[], value: Tensor | Scalar): void {
+  if (indices.some((i) => i instanceof Tensor || Array.isArray(i))) {
+    throw new IndexError('tsgrad supports assignment through integer, slice, None and ... indices only');
+  }
+  const target = index(x, indices);
+  const source = isScalar(value) ? fullLike(target, Number(value)) : value;
+  copy_(target, source);
+}
+
+// ---- joins ------------------------------------------------------------------------------------------------
+
+interface JoinAttrs {
+  dim: number;
+  sizes: number[];
+  dtypes: DType[];
+}
+
+const CatBackward0 = derivative<JoinAttrs>({
+  name: 'CatBackward0',
+  formulas: { tensors: 'grad.narrow(dim, offset_i, size_i) for each input' },
+  backward: (g, _s, at) => {
+    let start = 0;
+    return at.sizes.map((size, i) => {
+      const part = narrow(g, at.dim, start, size);
+      start += size;
+      return part._dtype === at.dtypes[i] ? part : toDtype(part, at.dtypes[i], false);
+    });
+  },
+});
+
+const StackBackward0 = derivative<JoinAttrs>({
+  name: 'StackBackward0',
+  formulas: { tensors: 'grad.select(dim, i) for each input' },
+  backward: (g, _s, at) => at.sizes.map((_, i) => {
+    const part = select(g, at.dim, i);
+    return part._dtype === at.dtypes[i] ? part : toDtype(part, at.dtypes[i], false);
+  }),
+});
+
+/** Joins tensors along an existing dim (CatBackward0). */
+export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
+  if (tensors.length === 0) throw new RuntimeError('torch.cat(): expected a non-empty list of Tensors');
+  const parts = tensors.filter((p) => !(p._shape.length === 1 && p._shape[0] === 0));
+  const reference = parts[0] ?? tensors[0];
+  if (reference._shape.length === 0) throw new RuntimeError('zero-dimensional tensor (at position 0) cannot be concatenated');
+  const d = normalizeDim(dim, reference._shape.length);
+  parts.forEach((p, i) => {
+    if (p._shape.length !== reference._shape.length) {
+      throw new RuntimeError(`Tensors must have same number of dimensions: got ${reference._shape.length} and ${p._shape.length}`);
+    }
+    p._shape.forEach((size, k) => {
+      if (k !== d && size !== reference._shape[k]) {
+        throw new RuntimeError(`Sizes of tensors must match except in dimension ${d}. Expected size ${reference._shape[k]} but got size ${size} for tensor number ${i} in the list.`);
+      }
+    });
+  });
+  const dtype = tensors.reduce<DType>((acc, p) => promoteDtype(acc, p._dtype), tensors[0]._dtype);
+  const shape = reference._shape.slice();
+  shape[d] = parts.reduce((n, p) => n + p._shape[d], 0);
+  const out = emptyTensor(shape, dtype);
+  let start = 0;
+  withGradMode(false, () => {
+    for (const p of parts) {
+      conversionKernel(dtype).run(slice(out, d, start, start + p._shape[d], 1), p);
+      start += p._shape[d];
+    }
+  });
+  return record(CatBackward0, out, tensors, [], { dim: d, sizes: tensors.map((p) => (p._shape.length ? p._shape[d] ?? 0 : 0)), dtypes: tensors.map((p) => p._dtype) });
+}
+
+function promoteDtype(a: DType, b: DType): DType {
+  return a.itemsize >= b.itemsize && a.category >= b.category ? a : b.category >= a.category ? b : a;
+}
+
+/** Joins same-shaped tensors along a new dim (StackBackward0). */
+export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
+  if (tensors.length === 0) throw new RuntimeError('stack expects a non-empty TensorList');
+  const first = tensors[0];
+  tensors.forEach((p, i) => {
+    if (!sameShape(p._shape, first._shape)) {
+      throw new RuntimeError(`stack expects each tensor to be equal size, but got ${shapeString(first._shape)} at entry 0 and ${shapeString(p._shape)} at entry ${i}`);
+    }
+  });
+  const d = normalizeDim(dim, first._shape.length + 1);
+  const dtype = tensors.reduce<DType>((acc, p) => promoteDtype(acc, p._dtype), first._dtype);
+  const shape = first._shape.slice();
+  shape.splice(d, 0, tensors.length);
+  const out = emptyTensor(shape, dtype);
+  withGradMode(false, () => tensors.forEach((p, i) => conversionKernel(dtype).run(select(out, d, i), p)));
+  return record(StackBackward0, out, tensors, [], { dim: d, sizes: tensors.map(() => 1), dtypes: tensors.map((p) => p._dtype) });
+}
+
+// ---- copies and conversions -----------------------------------------------------------------------------
+
+/** A contiguous copy (CloneBackward0). */
+export function clone(x: Tensor): Tensor {
+  return record(CloneBackward0, convert(x, x._dtype), [x]);
+}
+
+/** `x` when contiguous, else a contiguous copy (CloneBackward0). */
+export function contiguous(x: Tensor): Tensor {
+  return isContiguous(x._shape, x._strides) ? x : clone(x);
+}
+
+/** Conversion to `dtype` (ToCopyBackward0); returns `x` itself when already that dtype and no copy is asked. */
+export function toDtype(x: Tensor, dtype: DType, copy: boolean): Tensor {
+  if (x._dtype === dtype && !copy) return x;
+  if (x.requires_grad && !dtype.is_floating_point) {
+    return convert(x, dtype);
+  }
+  return record(ToCopyBackward0, convert(x, dtype), [x], [], { dtype: x._dtype });
+}
+
+/** Ones shaped and typed like `x`. */
+export function onesLike(x: Tensor): Tensor {
+  return fullLike(x, 1);
+}
+
+/** A contiguous tensor shaped and typed like `x`, filled with `value`. */
+export function fullLike(x: Tensor, value: number): Tensor {
+  const out = emptyTensor(x._shape, x._dtype);
+  out._buffer.fill(x._dtype.cast(value));
+  return out;
+}

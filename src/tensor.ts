@@ -1,0 +1,895 @@
+/** The Tensor: a strided view over typed-array storage, with autograd metadata and PyTorch's methods. */
+import { Category, type DType, type Storage, bool, float32, float64, int64 } from './dtype.js';
+import { RuntimeError, ValueError } from './errors.js';
+import { runBackward } from './autograd/engine.js';
+import { is_grad_enabled } from './autograd/grad_mode.js';
+import { AccumulateGrad, RemovableHandle, type Node, type TensorHook } from './autograd/node.js';
+import { contiguousStrides, isContiguous, numelOf, type Strided } from './kernels/strided.js';
+import { Size } from './size.js';
+import { tensorRepr, type DTypeName } from './format.js';
+import * as P from './ops/pointwise.js';
+import * as A from './ops/activation.js';
+import * as R from './ops/reduction.js';
+import * as L from './ops/linalg.js';
+import * as S from './ops/shape.js';
+import { arg, parseShape, splitOptions, type Scalar } from './ops/common.js';
+
+const inspectSymbol = Symbol.for('nodejs.util.inspect.custom');
+const jupyterDisplay = Symbol.for('Jupyter.display');
+
+/** The typed array behind one or more tensors; views share it. */
+export class TensorStorage {
+  /** @internal */
+  constructor(public buffer: Storage) {}
+}
+
+/** In-place modification counter, shared by a tensor and its views (not by `.data`), as PyTorch's. */
+export class VersionCounter {
+  value = 0;
+}
+
+/** One index of `Tensor.get`/`Tensor.set`: an integer, a slice, `null` (new axis), `'...'`, or an index tensor. */
+export type Index = number | string | Slice | null | Tensor | number[];
+
+/** A Python slice `start:stop:step` for `Tensor.get`; `torch.slice(1, null)` is `1:`. */
+export class Slice {
+  /** @internal */
+  constructor(readonly start: number | null, readonly stop: number | null, readonly step: number | null) {}
+
+  /** `slice(1, None, None)`. */
+  toString(): string {
+    const show = (v: number | null): string => (v === null ? 'None' : String(v));
+    return `slice(${show(this.start)}, ${show(this.stop)}, ${show(this.step)})`;
+  }
+}
+
+/** Options of `Tensor.backward`. */
+export interface BackwardOptions {
+  gradient?: Tensor | null;
+  retain_graph?: boolean;
+  create_graph?: boolean;
+}
+
+let warnedNonLeafGrad = false;
+
+/** Hook through which `src/viz` supplies the `text/html` part of a tensor's rich display. */
+export const tensorDisplayHooks: { html: ((t: Tensor) => string | undefined) | null } = { html: null };
+
+/** A multi-dimensional array of numbers that can record the operations applied to it, as `torch.Tensor`. */
+export class Tensor implements Strided {
+  /** @internal */ _storage: TensorStorage;
+  /** @internal */ _shape: number[];
+  /** @internal */ _strides: number[];
+  /** @internal */ _offset: number;
+  /** @internal */ _dtype: DType;
+  /** @internal */ _version: VersionCounter;
+  /** @internal True for a leaf created with requires_grad. */ _requiresGrad = false;
+  /** @internal */ _grad: Tensor | null = null;
+  /** @internal */ _gradFn: Node | null = null;
+  /** @internal */ _outputNr = 0;
+  /** @internal The tensor this one is a view of (for in-place checks). */ _base: Tensor | null = null;
+  /** @internal */ _retainsGrad = false;
+  private accumulator: AccumulateGrad | null = null;
+  private sizeCache: Size | null = null;
+
+  /** @internal Use `torch.tensor` and the other creation functions. */
+  constructor(storage: TensorStorage, shape: number[], strides: number[], offset: number, dtype: DType, version: VersionCounter) {
+    this._storage = storage;
+    this._shape = shape;
+    this._strides = strides;
+    this._offset = offset;
+    this._dtype = dtype;
+    this._version = version;
+  }
+
+  /** @internal A new tensor over a fresh buffer. */
+  static _make(buffer: Storage, shape: number[], strides: number[], offset: number, dtype: DType): Tensor {
+    return new Tensor(new TensorStorage(buffer), shape, strides, offset, dtype, new VersionCounter());
+  }
+
+  /** @internal A view of this tensor's storage with other geometry, sharing the version counter. */
+  _view(shape: number[], strides: number[], offset: number): Tensor {
+    const view = new Tensor(this._storage, shape, strides, offset, this._dtype, this._version);
+    view._base = this._base ?? this;
+    return view;
+  }
+
+  /** @internal The backing typed array. */
+  get _buffer(): Storage {
+    return this._storage.buffer;
+  }
+
+  // ---- metadata -------------------------------------------------------------------------------------------
+
+  /** The shape, as a `torch.Size`. */
+  get shape(): Size {
+    if (this.sizeCache === null || this.sizeCache.length !== this._shape.length || this.sizeCache.some((d, i) => d !== this._shape[i])) {
+      this.sizeCache = Size.of_(this._shape);
+    }
+    return this.sizeCache;
+  }
+
+  /** `size()` is the shape; `size(dim)` one dimension's length. */
+  size(dim?: number): Size | number {
+    if (dim === undefined) return this.shape;
+    return this._shape[normalize(dim, this._shape.length)];
+  }
+
+  /** Number of dimensions. */
+  get ndim(): number {
+    return this._shape.length;
+  }
+
+  /** Number of dimensions. */
+  dim(): number {
+    return this._shape.length;
+  }
+
+  /** Number of elements. */
+  numel(): number {
+    return numelOf(this._shape);
+  }
+
+  /** Number of elements (alias of numel). */
+  nelement(): number {
+    return this.numel();
+  }
+
+  /** Element type, e.g. `torch.float32`. */
+  get dtype(): DType {
+    return this._dtype;
+  }
+
+  /** Always `cpu`. */
+  get device(): string {
+    return 'cpu';
+  }
+
+  /** Strides in elements; `stride(dim)` for one dimension. */
+  stride(dim?: number): number[] | number {
+    if (dim === undefined) return this._strides.slice();
+    return this._strides[normalize(dim, this._shape.length)];
+  }
+
+  /** Offset of the first element in the storage. */
+  storage_offset(): number {
+    return this._offset;
+  }
+
+  /** Bytes per element. */
+  element_size(): number {
+    return this._dtype.itemsize;
+  }
+
+  /** True for float32 and float64 tensors. */
+  is_floating_point(): boolean {
+    return this._dtype.is_floating_point;
+  }
+
+  /** True when the elements are laid out row-major without gaps. */
+  is_contiguous(): boolean {
+    return isContiguous(this._shape, this._strides);
+  }
+
+  /** The in-place version counter's value. */
+  get _version_(): number {
+    return this._version.value;
+  }
+
+  // ---- autograd metadata ------------------------------------------------------------------------------------
+
+  /** Whether gradients are computed for this tensor (settable on leaves). */
+  get requires_grad(): boolean {
+    return this._requiresGrad || this._gradFn !== null;
+  }
+
+  set requires_grad(value: boolean) {
+    this.requires_grad_(value);
+  }
+
+  /** Sets requires_grad in place and returns this tensor. */
+  requires_grad_(requiresGrad = true): this {
+    if (this._gradFn !== null && !requiresGrad) {
+      throw new RuntimeError(
+        'you can only change requires_grad flags of leaf variables. If you want to use a computed variable in a ' +
+          'subgraph that doesn\'t require differentiation use var_no_grad = var.detach().',
+      );
+    }
+    if (requiresGrad && this._dtype.category !== Category.Floating) {
+      throw new RuntimeError('only Tensors of floating point dtype can require gradients');
+    }
+    this._requiresGrad = requiresGrad;
+    return this;
+  }
+
+  /** True for tensors not produced by a recorded op. */
+  get is_leaf(): boolean {
+    return this._gradFn === null;
+  }
+
+  /** The node that produced this tensor (null for leaves). */
+  get grad_fn(): Node | null {
+    return this._gradFn;
+  }
+
+  /** Index of this tensor among its grad_fn's outputs. */
+  get output_nr(): number {
+    return this._outputNr;
+  }
+
+  /** Accumulated gradient; on a non-leaf that does not retain grad, null with PyTorch's warning. */
+  get grad(): Tensor | null {
+    if (this._gradFn !== null && !this._retainsGrad && this._grad === null && !warnedNonLeafGrad) {
+      warnedNonLeafGrad = true;
+      process.emitWarning(
+        "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute won't be " +
+          'populated during autograd.backward(). If you indeed want the .grad field to be populated for a non-leaf ' +
+          'Tensor, use .retain_grad() on the non-leaf Tensor. If you access the non-leaf Tensor by mistake, make ' +
+          'sure you access the leaf Tensor instead. See github.com/pytorch/pytorch/pull/30531 for more informations.',
+        'UserWarning',
+      );
+    }
+    return this._grad;
+  }
+
+  set grad(value: Tensor | null) {
+    if (value !== null && (value._dtype !== this._dtype || !sameDims(value._shape, this._shape))) {
+      throw new RuntimeError(
+        value._dtype !== this._dtype
+          ? 'assigned grad has data of a different type'
+          : 'assigned grad has data of a different size',
+      );
+    }
+    this._grad = value;
+  }
+
+  /** Whether this non-leaf keeps its `.grad`. */
+  get retains_grad(): boolean {
+    return this._retainsGrad;
+  }
+
+  /** Makes a non-leaf keep its gradient in `.grad` during backward. */
+  retain_grad(): void {
+    if (!this.requires_grad) throw new RuntimeError("can't retain_grad on Tensor that has requires_grad=False");
+    if (this._gradFn === null || this._retainsGrad) return;
+    this._retainsGrad = true;
+    this._gradFn.retainGradHooks.push([this._outputNr, (grad: Tensor) => {
+      this._grad = this._grad === null ? grad.detach().clone() : this._grad.add(grad.detach());
+    }]);
+  }
+
+  /** Registers `fn(grad)`, called with this tensor's gradient; a returned tensor replaces it. */
+  register_hook(fn: TensorHook): RemovableHandle {
+    if (!this.requires_grad) {
+      throw new RuntimeError("cannot register a hook on a tensor that doesn't require gradient");
+    }
+    if (this._gradFn !== null) return this._gradFn.addTensorHook(this._outputNr, fn);
+    return this._gradAccumulator().addTensorHook(0, fn);
+  }
+
+  /** @internal The AccumulateGrad node of this leaf (one per leaf, shared by all ops using it). */
+  _gradAccumulator(): AccumulateGrad {
+    return (this.accumulator ??= new AccumulateGrad(this));
+  }
+
+  /** @internal Adds an arriving gradient into `.grad`, as AccumulateGrad does. */
+  _accumulateGrad(grad: Tensor): void {
+    if (this._grad === null) {
+      this._grad = is_grad_enabled() ? grad.clone() : grad.detach().clone();
+    } else if (is_grad_enabled()) {
+      this._grad = this._grad.add(grad);
+    } else {
+      this._grad.add_(grad);
+    }
+  }
+
+  /** Computes the gradient of this tensor with respect to the graph leaves, accumulating into their `.grad`. */
+  backward(gradient?: Tensor | null | BackwardOptions, retainGraph?: boolean, createGraph?: boolean): void {
+    const options: BackwardOptions = gradient instanceof Tensor || gradient == null ? { gradient, retain_graph: retainGraph, create_graph: createGraph } : gradient;
+    if (this._gradFn === null && !this._requiresGrad) {
+      throw new RuntimeError('element 0 of tensors does not require grad and does not have a grad_fn');
+    }
+    let seed = options.gradient ?? null;
+    if (seed === null) {
+      if (this.numel() !== 1) throw new RuntimeError('grad can be implicitly created only for scalar outputs');
+      seed = S.onesLike(this);
+    }
+    const createGraphFlag = options.create_graph ?? false;
+    runBackward({
+      roots: [{ node: this._gradFn ?? this._gradAccumulator(), outputNr: this._outputNr, grad: seed }],
+      retainGraph: options.retain_graph ?? createGraphFlag,
+      createGraph: createGraphFlag,
+    });
+  }
+
+  /** A new tensor sharing storage and version counter, detached from the graph. */
+  detach(): Tensor {
+    return new Tensor(this._storage, this._shape, this._strides, this._offset, this._dtype, this._version);
+  }
+
+  /** Detaches this tensor from the graph in place. */
+  detach_(): this {
+    this._gradFn = null;
+    this._requiresGrad = false;
+    return this;
+  }
+
+  /** A detached view sharing storage but with its own version counter; assigning replaces this tensor's data. */
+  get data(): Tensor {
+    return new Tensor(this._storage, this._shape, this._strides, this._offset, this._dtype, new VersionCounter());
+  }
+
+  set data(value: Tensor) {
+    this._storage = value._storage;
+    this._shape = value._shape;
+    this._strides = value._strides;
+    this._offset = value._offset;
+    this._dtype = value._dtype;
+  }
+
+  // ---- values -----------------------------------------------------------------------------------------------
+
+  /** The single element as a JS number (boolean for bool tensors). */
+  item(): number | boolean {
+    if (this.numel() !== 1) throw new ValueError('only one element tensors can be converted to Python scalars');
+    const value = this._storage.buffer[this._offset];
+    return this._dtype === bool ? value !== 0 : value;
+  }
+
+  /** The elements as nested arrays (a number for a 0-dim tensor). */
+  tolist(): unknown {
+    const buffer = this._storage.buffer;
+    const asBool = this._dtype === bool;
+    const read = (dim: number, offset: number): unknown => {
+      if (dim === this._shape.length) return asBool ? buffer[offset] !== 0 : buffer[offset];
+      const out: unknown[] = [];
+      for (let i = 0; i < this._shape[dim]; i++) out.push(read(dim + 1, offset + i * this._strides[dim]));
+      return out;
+    };
+    return read(0, this._offset);
+  }
+
+  /** The elements in row-major order as a new typed array of this tensor's storage type. */
+  toTypedArray(): Storage {
+    return S.contiguous(this.detach())._buffer.slice(0, this.numel()) as Storage;
+  }
+
+  /** Iterates over the first dimension, as Python's `for row in t`. */
+  *[Symbol.iterator](): IterableIterator<Tensor> {
+    if (this._shape.length === 0) throw new globalThis.TypeError('iteration over a 0-d tensor');
+    for (let i = 0; i < this._shape[0]; i++) yield S.select(this, 0, i);
+  }
+
+  // ---- printing ---------------------------------------------------------------------------------------------
+
+  /** PyTorch's repr, e.g. `tensor([1., 2.], requires_grad=True)`. */
+  toString(): string {
+    const source = { values: this.toTypedArray(), shape: this._shape, dtype: this._dtype.name as DTypeName };
+    const suffixes = this._gradFn !== null ? { gradFn: this._gradFn.name() } : { requiresGrad: this._requiresGrad };
+    return tensorRepr(source, suffixes, 'tensor(');
+  }
+
+  /** Node's inspect (used for cell results) prints the repr. */
+  [inspectSymbol](): string {
+    return this.toString();
+  }
+
+  /** The Jupyter MIME bundle: the repr as text, plus HTML when src/viz registered a renderer. */
+  [jupyterDisplay](): Record<string, string> {
+    const bundle: Record<string, string> = { 'text/plain': this.toString() };
+    const html = tensorDisplayHooks.html?.(this);
+    if (html !== undefined) bundle['text/html'] = html;
+    return bundle;
+  }
+
+  // ---- conversions ------------------------------------------------------------------------------------------
+
+  /** Converts to `dtype` (`to(torch.float64)` or `to({dtype})`); returns this tensor when already that dtype. */
+  to(...args: unknown[]): Tensor {
+    const [positional, options] = splitOptions(args);
+    const dtype = arg<DType | string | null>(positional, options, 0, 'dtype', null);
+    if (dtype === null || typeof dtype === 'string') return this;
+    return S.toDtype(this, dtype, arg(positional, options, 2, 'copy', false));
+  }
+
+  /** `to(torch.float32)`. */
+  float(): Tensor {
+    return S.toDtype(this, float32, false);
+  }
+
+  /** `to(torch.float64)`. */
+  double(): Tensor {
+    return S.toDtype(this, float64, false);
+  }
+
+  /** `to(torch.int64)`. */
+  long(): Tensor {
+    return S.toDtype(this, int64, false);
+  }
+
+  /** `to(torch.bool)`. */
+  bool(): Tensor {
+    return S.toDtype(this, bool, false);
+  }
+
+  /** A contiguous copy recorded as CloneBackward0. */
+  clone(): Tensor {
+    return S.clone(this);
+  }
+
+  /** This tensor if contiguous, else a contiguous copy. */
+  contiguous(): Tensor {
+    return S.contiguous(this);
+  }
+
+  // ---- arithmetic -------------------------------------------------------------------------------------------
+
+  /** `self + alpha * other`. */
+  add(other: Tensor | Scalar, options?: { alpha?: number }): Tensor {
+    return P.add(this, other, options?.alpha ?? 1);
+  }
+
+  /** `self - alpha * other`. */
+  sub(other: Tensor | Scalar, options?: { alpha?: number }): Tensor {
+    return P.sub(this, other, options?.alpha ?? 1);
+  }
+
+  /** Alias of sub. */
+  subtract(other: Tensor | Scalar, options?: { alpha?: number }): Tensor {
+    return this.sub(other, options);
+  }
+
+  /** `other - alpha * self` (torch.rsub). */
+  rsub(other: Tensor | Scalar, options?: { alpha?: number }): Tensor {
+    return P.rsub(this, other, options?.alpha ?? 1);
+  }
+
+  /** Elementwise product. */
+  mul(other: Tensor | Scalar): Tensor {
+    return P.mul(this, other);
+  }
+
+  /** Alias of mul. */
+  multiply(other: Tensor | Scalar): Tensor {
+    return P.mul(this, other);
+  }
+
+  /** True division (the result is floating even for integer operands). */
+  div(other: Tensor | Scalar): Tensor {
+    return P.div(this, other);
+  }
+
+  /** Alias of div. */
+  true_divide(other: Tensor | Scalar): Tensor {
+    return P.div(this, other);
+  }
+
+  /** `self ** exponent`. */
+  pow(exponent: Tensor | Scalar): Tensor {
+    return P.pow(this, exponent);
+  }
+
+  /** Python's `other + self`. */
+  radd(other: Scalar): Tensor {
+    return P.add(this, other, 1);
+  }
+
+  /** Python's `other * self`. */
+  rmul(other: Scalar): Tensor {
+    return P.mul(this, other);
+  }
+
+  /** Python's `other / self`: `reciprocal() * other`. */
+  rdiv(other: Scalar): Tensor {
+    return P.mul(P.reciprocal(this), other);
+  }
+
+  /** Python's `other ** self`. */
+  rpow(other: Scalar): Tensor {
+    return P.pow(other, this);
+  }
+
+  /** `-self`. */
+  neg(): Tensor {
+    return P.neg(this);
+  }
+
+  /** Alias of neg. */
+  negative(): Tensor {
+    return P.neg(this);
+  }
+
+  /** `e ** self`. */
+  exp(): Tensor {
+    return P.exp(this);
+  }
+
+  /** Natural logarithm. */
+  log(): Tensor {
+    return P.log(this);
+  }
+
+  /** Square root. */
+  sqrt(): Tensor {
+    return P.sqrt(this);
+  }
+
+  /** `self * self` (recorded as PowBackward0, as in PyTorch). */
+  square(): Tensor {
+    return P.pow(this, 2);
+  }
+
+  /** Absolute value. */
+  abs(): Tensor {
+    return P.abs(this);
+  }
+
+  /** `1 / self`. */
+  reciprocal(): Tensor {
+    return P.reciprocal(this);
+  }
+
+  /** -1, 0 or 1 by sign. */
+  sign(): Tensor {
+    return P.sign(this);
+  }
+
+  /** Clamps into [min, max]: `clamp(min, max)` or `clamp({min, max})`; either bound may be a tensor. */
+  clamp(...args: unknown[]): Tensor {
+    const [positional, options] = splitOptions(args);
+    return P.clamp(this, arg(positional, options, 0, 'min', null), arg(positional, options, 1, 'max', null));
+  }
+
+  /** Alias of clamp. */
+  clip(...args: unknown[]): Tensor {
+    return this.clamp(...args);
+  }
+
+  /** Elementwise maximum of two tensors. */
+  maximum(other: Tensor): Tensor {
+    return P.maximum(this, other);
+  }
+
+  /** Elementwise minimum of two tensors. */
+  minimum(other: Tensor): Tensor {
+    return P.minimum(this, other);
+  }
+
+  /** `max(0, self)`. */
+  relu(): Tensor {
+    return A.relu(this);
+  }
+
+  /** `1 / (1 + exp(-self))`. */
+  sigmoid(): Tensor {
+    return A.sigmoid(this);
+  }
+
+  /** Hyperbolic tangent. */
+  tanh(): Tensor {
+    return A.tanh(this);
+  }
+
+  /** Softmax along `dim`. */
+  softmax(...args: unknown[]): Tensor {
+    const [positional, options] = splitOptions(args);
+    return A.softmax(this, arg(positional, options, 0, 'dim', -1));
+  }
+
+  /** Log of softmax along `dim`. */
+  log_softmax(...args: unknown[]): Tensor {
+    const [positional, options] = splitOptions(args);
+    return A.log_softmax(this, arg(positional, options, 0, 'dim', -1));
+  }
+
+  // ---- comparisons (bool results) ---------------------------------------------------------------------------
+
+  /** `self == other` elementwise. */
+  eq(other: Tensor | Scalar): Tensor {
+    return P.compare('eq', this, other);
+  }
+
+  /** `self != other` elementwise. */
+  ne(other: Tensor | Scalar): Tensor {
+    return P.compare('ne', this, other);
+  }
+
+  /** `self < other` elementwise. */
+  lt(other: Tensor | Scalar): Tensor {
+    return P.compare('lt', this, other);
+  }
+
+  /** `self <= other` elementwise. */
+  le(other: Tensor | Scalar): Tensor {
+    return P.compare('le', this, other);
+  }
+
+  /** `self > other` elementwise. */
+  gt(other: Tensor | Scalar): Tensor {
+    return P.compare('gt', this, other);
+  }
+
+  /** `self >= other` elementwise. */
+  ge(other: Tensor | Scalar): Tensor {
+    return P.compare('ge', this, other);
+  }
+
+  /** True when both tensors have the same shape and elements. */
+  equal(other: Tensor): boolean {
+    return P.equal(this, other);
+  }
+
+  /** True when all elements are within `atol + rtol * |other|`. */
+  allclose(other: Tensor, options?: { rtol?: number; atol?: number }): boolean {
+    return P.allclose(this, other, options?.rtol ?? 1e-5, options?.atol ?? 1e-8);
+  }
+
+  // ---- reductions -------------------------------------------------------------------------------------------
+
+  /** Sum of all elements, or along `dim` (a number or array): `sum(dim, keepdim)` or `sum({dim, keepdim, dtype})`. */
+  sum(...args: unknown[]): Tensor {
+    const [positional, options] = splitOptions(args);
+    return R.sum(this, arg(positional, options, 0, 'dim', null), arg(positional, options, 1, 'keepdim', false), arg(positional, options, 2, 'dtype', null));
+  }
+
+  /** Mean of all elements, or along `dim`. */
+  mean(...args: unknown[]): Tensor {
+    const [positional, options] = splitOptions(args);
+    return R.mean(this, arg(positional, options, 0, 'dim', null), arg(positional, options, 1, 'keepdim', false), arg(positional, options, 2, 'dtype', null));
+  }
+
+  /** Largest element; `max(dim, keepdim)` gives `(values, indices)`; `max(tensor)` is maximum. */
+  max(): Tensor;
+  max(other: Tensor): Tensor;
+  max(dim: number, keepdim?: boolean): R.ReturnTypes;
+  max(options: { dim: number; keepdim?: boolean }): R.ReturnTypes;
+  max(...args: unknown[]): Tensor | R.ReturnTypes {
+    return R.extremeCall(this, args, true);
+  }
+
+  /** Smallest element; `min(dim, keepdim)` gives `(values, indices)`; `min(tensor)` is minimum. */
+  min(): Tensor;
+  min(other: Tensor): Tensor;
+  min(dim: number, keepdim?: boolean): R.ReturnTypes;
+  min(options: { dim: number; keepdim?: boolean }): R.ReturnTypes;
+  min(...args: unknown[]): Tensor | R.ReturnTypes {
+    return R.extremeCall(this, args, false);
+  }
+
+  /** Index of the largest element (flattened), or along `dim`. */
+  argmax(...args: unknown[]): Tensor {
+    const [positional, options] = splitOptions(args);
+    return R.argExtreme(this, arg(positional, options, 0, 'dim', null), arg(positional, options, 1, 'keepdim', false), true);
+  }
+
+  /** Index of the smallest element (flattened), or along `dim`. */
+  argmin(...args: unknown[]): Tensor {
+    const [positional, options] = splitOptions(args);
+    return R.argExtreme(this, arg(positional, options, 0, 'dim', null), arg(positional, options, 1, 'keepdim', false), false);
+  }
+
+  // ---- linear algebra ---------------------------------------------------------------------------------------
+
+  /** Matrix product with NumPy's rules for 1-D and batched operands. */
+  matmul(other: Tensor): Tensor {
+    return L.matmul(this, other);
+  }
+
+  /** Product of two matrices. */
+  mm(other: Tensor): Tensor {
+    return L.mm(this, other);
+  }
+
+  /** Batched product of two 3-D tensors. */
+  bmm(other: Tensor): Tensor {
+    return L.bmm(this, other);
+  }
+
+  /** Dot product of two 1-D tensors. */
+  dot(other: Tensor): Tensor {
+    return L.dot(this, other);
+  }
+
+  /** Matrix-vector product. */
+  mv(other: Tensor): Tensor {
+    return L.mv(this, other);
+  }
+
+  /** `beta * self + alpha * (mat1 @ mat2)`. */
+  addmm(mat1: Tensor, mat2: Tensor, options?: { beta?: number; alpha?: number }): Tensor {
+    return L.addmm(this, mat1, mat2, options?.beta ?? 1, options?.alpha ?? 1);
+  }
+
+  // ---- shape ------------------------------------------------------------------------------------------------
+
+  /** Transpose of a tensor of at most 2 dimensions. */
+  t(): Tensor {
+    return S.t(this);
+  }
+
+  /** All dimensions reversed (PermuteBackward0). */
+  get T(): Tensor {
+    return S.permute(this, this._shape.map((_, i) => this._shape.length - 1 - i));
+  }
+
+  /** Swaps two dimensions. */
+  transpose(dim0: number, dim1: number): Tensor {
+    return S.transpose(this, dim0, dim1);
+  }
+
+  /** Reorders dimensions: `permute(1, 0)` or `permute([1, 0])`. */
+  permute(...dims: (number | number[])[]): Tensor {
+    return S.permute(this, parseShape(dims));
+  }
+
+  /** A view with another shape (one size may be -1); fails when the strides do not allow it. */
+  view(...shape: (number | number[] | DType)[]): Tensor {
+    return S.view(this, parseShape(shape));
+  }
+
+  /** A view shaped like `other`. */
+  view_as(other: Tensor): Tensor {
+    return S.view(this, other._shape);
+  }
+
+  /** Another shape: a view when possible, else a copy. */
+  reshape(...shape: (number | number[])[]): Tensor {
+    return S.reshape(this, parseShape(shape));
+  }
+
+  /** Reshaped like `other`. */
+  reshape_as(other: Tensor): Tensor {
+    return S.reshape(this, other._shape);
+  }
+
+  /** Flattens dimensions `start_dim..end_dim` into one. */
+  flatten(...args: unknown[]): Tensor {
+    const [positional, options] = splitOptions(args);
+    return S.flatten(this, arg(positional, options, 0, 'start_dim', 0), arg(positional, options, 1, 'end_dim', -1));
+  }
+
+  /** Removes size-1 dimensions (all, or only `dim`). */
+  squeeze(dim?: number): Tensor {
+    return S.squeeze(this, dim ?? null);
+  }
+
+  /** Inserts a size-1 dimension at `dim`. */
+  unsqueeze(dim: number): Tensor {
+    return S.unsqueeze(this, dim);
+  }
+
+  /** A broadcast view to a larger shape (-1 keeps a size). */
+  expand(...sizes: (number | number[])[]): Tensor {
+    return S.expand(this, parseShape(sizes));
+  }
+
+  /** Expanded to `other`'s shape. */
+  expand_as(other: Tensor): Tensor {
+    return S.expand(this, other._shape);
+  }
+
+  /** The slice at `index` along `dim` (one dimension fewer). */
+  select(dim: number, index: number): Tensor {
+    return S.select(this, dim, index);
+  }
+
+  /** `length` elements from `start` along `dim`, as a view. */
+  narrow(dim: number, start: number, length: number): Tensor {
+    return S.narrow(this, dim, start, length);
+  }
+
+  /** Elements at the positions of the int64 tensor `index` along `dim` (a copy). */
+  index_select(dim: number, index: Tensor): Tensor {
+    return S.index_select(this, dim, index);
+  }
+
+  /**
+   * Python's `t[...]`: each argument indexes one dimension. Numbers select, `':'`, `'1:'`, `'::2'` or
+   * `torch.slice(start, stop, step)` slice, `null` inserts an axis, `'...'` skips dimensions, an int64 or
+   * bool tensor (or array of integers) picks elements. `t.get(0, ':', null)` is `t[0, :, None]`.
+   */
+  get(...indices: Index[]): Tensor {
+    return S.index(this, indices);
+  }
+
+  /** Python's `t[index] = value`: `t.set(0, 5)` or `t.set([0, '1:'], other)`. */
+  set(index: Index | Index[], value: Tensor | Scalar): this {
+    const indices = Array.isArray(index) && !index.every((i) => typeof i === 'number') ? (index as Index[]) : [index as Index];
+    S.setIndex(this, indices, value);
+    return this;
+  }
+
+  // ---- in place -------------------------------------------------------------------------------------------
+
+  /** Fills with zeros. */
+  zero_(): this {
+    return P.fill_(this, 0);
+  }
+
+  /** Fills with `value`. */
+  fill_(value: Scalar | Tensor): this {
+    return P.fill_(this, value);
+  }
+
+  /** In-place add. */
+  add_(other: Tensor | Scalar, options?: { alpha?: number }): this {
+    return P.inplace(this, (self) => P.add(self, other, options?.alpha ?? 1), other);
+  }
+
+  /** In-place sub. */
+  sub_(other: Tensor | Scalar, options?: { alpha?: number }): this {
+    return P.inplace(this, (self) => P.sub(self, other, options?.alpha ?? 1), other);
+  }
+
+  /** In-place mul. */
+  mul_(other: Tensor | Scalar): this {
+    return P.inplace(this, (self) => P.mul(self, other), other);
+  }
+
+  /** In-place div. */
+  div_(other: Tensor | Scalar): this {
+    return P.inplace(this, (self) => P.div(self, other), other);
+  }
+
+  /** In-place pow. */
+  pow_(exponent: Tensor | Scalar): this {
+    return P.inplace(this, (self) => P.pow(self, exponent), exponent);
+  }
+
+  /** In-place clamp. */
+  clamp_(...args: unknown[]): this {
+    const [positional, options] = splitOptions(args);
+    const min = arg<Tensor | Scalar | null>(positional, options, 0, 'min', null);
+    const max = arg<Tensor | Scalar | null>(positional, options, 1, 'max', null);
+    return P.inplace(this, (self) => P.clamp(self, min, max), null);
+  }
+
+  /** In-place relu. */
+  relu_(): this {
+    return P.inplace(this, (self) => A.relu(self), null);
+  }
+
+  /** In-place neg. */
+  neg_(): this {
+    return P.inplace(this, (self) => P.neg(self), null);
+  }
+
+  /** In-place exp. */
+  exp_(): this {
+    return P.inplace(this, (self) => P.exp(self), null);
+  }
+
+  /** Copies `src` (broadcast, converted) into this tensor. */
+  copy_(src: Tensor): this {
+    return P.copy_(this, src);
+  }
+
+  /** Fills with samples of N(mean, std) from the default generator. */
+  normal_(mean = 0, std = 1): this {
+    return P.fill_random(this, 'normal', mean, std);
+  }
+
+  /** Fills with samples of U(from, to) from the default generator. */
+  uniform_(from = 0, to = 1): this {
+    return P.fill_random(this, 'uniform', from, to);
+  }
+}
+
+function normalize(dim: number, ndim: number): number {
+  const rank = Math.max(ndim, 1);
+  return dim < 0 ? dim + rank : dim;
+}
+
+function sameDims(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/** `torch.slice(start, stop, step)`: a Python slice for `Tensor.get`. */
+export function slice(start: number | null = null, stop: number | null = null, step: number | null = null): Slice {
+  return new Slice(start, stop, step);
+}
+
+/** A fresh contiguous tensor with the given contents. */
+export function fromBuffer(buffer: Storage, shape: readonly number[], dtype: DType): Tensor {
+  return Tensor._make(buffer, shape.slice(), contiguousStrides(shape), 0, dtype);
+}
