@@ -1,4 +1,4 @@
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -299,6 +299,8 @@ describe('kernel core', () => {
     const first = setup(new History(file));
     await run(first, execute('result 1'));
     expect((await readFile(file, 'utf8')).trim().split('\n')).toHaveLength(1);
+    // A line cut short by a crash must not stop the next session from starting.
+    await appendFile(file, '{"session": 1, "line": 2, "inp');
     const second = setup(new History(file));
     await run(second, execute('print again'));
     const rows = replyOf(await run(second, request('history_request', { hist_access_type: 'tail', n: 5, output: false, raw: true }))).content.history;
@@ -306,6 +308,7 @@ describe('kernel core', () => {
       [1, 1, 'result 1'],
       [2, 1, 'print again'],
     ]);
+    expect(new History(file).query({ kind: 'tail', n: 5 }, false)).toEqual(rows);
   });
 
   it('answers comm_info with no comms and closes comms opened to unknown targets', async () => {

@@ -28,9 +28,13 @@ export class History {
 
   constructor(private readonly file?: string) {
     if (file && existsSync(file)) {
-      for (const line of readFileSync(file, 'utf8').split('\n')) {
-        if (line.trim() !== '') this.entries.push(JSON.parse(line) as HistoryEntry);
+      const text = readFileSync(file, 'utf8');
+      for (const line of text.split('\n')) {
+        const entry = parseEntry(line);
+        if (entry) this.entries.push(entry);
       }
+      // Start our entries on a line of their own, after a line a crash may have left unfinished.
+      if (text !== '' && !text.endsWith('\n')) appendFileSync(file, '\n');
     }
     this.currentSession = this.entries.reduce((max, entry) => Math.max(max, entry.session), 0) + 1;
   }
@@ -82,6 +86,18 @@ export class History {
         return query.n !== null && query.n > 0 ? found.slice(-query.n) : found;
       }
     }
+  }
+}
+
+/** Reads one line of a history file; blank, truncated or foreign lines are skipped rather than fatal. */
+function parseEntry(line: string): HistoryEntry | null {
+  if (line.trim() === '') return null;
+  try {
+    const entry = JSON.parse(line) as Partial<HistoryEntry>;
+    const valid = typeof entry.session === 'number' && typeof entry.line === 'number' && typeof entry.input === 'string';
+    return valid ? { session: entry.session!, line: entry.line!, input: entry.input!, output: typeof entry.output === 'string' ? entry.output : null } : null;
+  } catch {
+    return null;
   }
 }
 
