@@ -52,19 +52,21 @@ function ratio(tsgrad, peer, workload) {
   return `${formatNumber(value)}x`;
 }
 
-/** Compares every system's checks with PyTorch's (or, without PyTorch, tsgrad's); returns the mismatch lines. */
+/** Compares every system's checks with PyTorch's (or, without PyTorch, the first system's): mismatch lines and how many compared. */
 function mismatches(results) {
   const reference = results.find((entry) => entry.id === "torch" && Object.keys(entry.result.checks).length) ?? results[0];
   const lines = [];
+  let compared = 0;
   for (const { id, result } of results) {
     if (id === reference.id) continue;
     for (const [workloadId, expected] of Object.entries(reference.result.checks)) {
       const actual = result.checks[workloadId];
       if (!actual) continue;
+      compared++;
       for (const problem of compareDigests(actual, expected)) lines.push(`${id} ${workloadId} ${problem} (${reference.id})`);
     }
   }
-  return { reference: reference.id, lines };
+  return { reference: reference.id, lines, compared };
 }
 
 /** Runs the suite with options {systems?: string[]} and prints the report; returns the process exit code. */
@@ -109,13 +111,13 @@ function report(results) {
   const errors = results.flatMap(({ id, result }) => Object.entries(result.errors).map(([workloadId, message]) => `  ${id} ${workloadId}: ${message}`));
   if (errors.length) console.log(`\nErrors:\n${errors.join("\n")}`);
   if (results.length > 1) {
-    const { reference, lines } = mismatches(results);
+    const { reference, lines, compared } = mismatches(results);
     if (lines.length) {
       exitCode = 1;
       console.log(`\n!!!!!!!! MISMATCH: systems disagree with ${reference} on losses or gradients !!!!!!!!`);
       for (const line of lines) console.log(`  !! ${line}`);
     } else {
-      console.log(`\nChecks: every system's losses and gradients agree with ${reference}'s.`);
+      console.log(`\nChecks: all ${compared} (system, workload) results with checks agree with ${reference}'s losses and gradients.`);
     }
   }
   saveResults(results);
