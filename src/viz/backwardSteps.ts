@@ -45,8 +45,8 @@ export function backward_steps(output: Tensor, stepOptions: BackwardStepsOptions
     escapeHtml(String(row.step)),
     escapeHtml(row.node),
     escapeHtml(row.received),
-    row.derivatives.map(escapeHtml).join('<br>'),
-    row.sent.map(escapeHtml).join('<br>'),
+    row.derivatives.map(escapeHtml).join('<br/>'),
+    row.sent.map(escapeHtml).join('<br/>'),
   ]);
   const caption = `backward from the ${shapeTuple(output.shape)} output, starting with grad = ${gradientText(seed)}`;
   return new RenderedView({

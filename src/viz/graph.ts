@@ -30,10 +30,11 @@ const FILL = {
   operation: 'lightgrey',
 } as const;
 
+// Courier: Graphviz knows its metrics (boxes fit their labels) and writes it as `Courier,monospace` in the SVG.
 const GRAPH_ATTRIBUTES = 'graph [bgcolor="white", size="12,12", ranksep="0.1", pad="0.1"];';
 const NODE_ATTRIBUTES =
-  'node [style="filled", shape="box", fontsize="10", height="0.2", fontname="monospace", fontcolor="black", color="black"];';
-const EDGE_ATTRIBUTES = 'edge [color="black", fontcolor="#333333", fontsize="9", fontname="monospace"];';
+  'node [style="filled", shape="box", fontsize="10", height="0.2", fontname="Courier", fontcolor="black", color="black"];';
+const EDGE_ATTRIBUTES = 'edge [color="black", fontcolor="#333333", fontsize="9", fontname="Courier"];';
 
 /** The autograd graph behind one or more tensors, ready to lay out. */
 export class ComputationGraph {
