@@ -9,12 +9,9 @@ import { fileURLToPath } from 'node:url';
 import { writeNotebook } from '../../kernel/notebook/nbformat.js';
 import { terminalProgress } from '../../kernel/notebook/progress.js';
 import { runNotebook } from '../../kernel/notebook/runner.js';
+import { NOTEBOOKS_DIRECTORY, SOURCES_DIRECTORY } from './paths.js';
 import { notebookFromSource } from './source-format.js';
 
-/** Where the sources are, relative to the repository root. */
-export const SOURCES_DIRECTORY = join('tools', 'notebooks', 'sources');
-/** Where the executed notebooks go, relative to the repository root. */
-export const NOTEBOOKS_DIRECTORY = 'notebooks';
 /** Seconds any one tutorial cell may take. */
 const CELL_TIMEOUT_SECONDS = 600;
 
