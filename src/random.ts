@@ -742,6 +742,106 @@ export class Generator {
     return out;
   }
 
+  /** As exponential_(lambd) on a tensor of n elements: -log(1 - u) / lambd from 53-bit uniforms. */
+  exponential(n: number, dtype: 'float32' | 'float64', lambd = 1): Float32Array | Float64Array {
+    if (!(lambd >= 0)) {
+      throw new RuntimeError(`exponential_ expects lambda >= 0.0, but found lambda=${formatDouble(lambd)}`);
+    }
+    const out = dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
+    const scale = -1 / lambd;
+    for (let i = 0; i < n; i++) out[i] = scale * libmLog(1 - this.uniformDouble());
+    return out;
+  }
+
+  /**
+   * As torch.multinomial(probs, numSamples, replacement) on row-major rows of `categories` weights (float32
+   * or float64 as the tensor holds them): the sampled indices, row-major, as int64 values.
+   */
+  multinomial(
+    probs: Float32Array | Float64Array,
+    categories: number,
+    numSamples: number,
+    replacement = false,
+  ): Float64Array {
+    if (!(numSamples > 0)) throw new RuntimeError('cannot sample n_sample <= 0 samples');
+    if (!replacement && numSamples > categories) {
+      throw new RuntimeError('cannot sample n_sample > prob_dist.size(-1) samples without replacement');
+    }
+    const rows = categories > 0 ? probs.length / categories : 0;
+    const out = new Float64Array(rows * numSamples);
+    if (replacement) {
+      this.sampleWithReplacement(probs, rows, categories, numSamples, out);
+    } else {
+      this.sampleWithoutReplacement(probs, rows, categories, numSamples, out);
+    }
+    return out;
+  }
+
+  /** multinomial_with_replacement: a binary search of the normalised running sums for each 53-bit uniform. */
+  private sampleWithReplacement(
+    probs: Float32Array | Float64Array,
+    rows: number,
+    categories: number,
+    numSamples: number,
+    out: Float64Array,
+  ): void {
+    const cumulative = probs instanceof Float32Array ? new Float32Array(categories) : new Float64Array(categories);
+    const round = probs instanceof Float32Array ? Math.fround : (value: number): number => value;
+    for (let row = 0; row < rows; row++) {
+      let sum = 0;
+      for (let j = 0; j < categories; j++) {
+        const weight = probs[row * categories + j]!;
+        if (!(weight >= 0)) throw new RuntimeError('invalid multinomial distribution (encountering probability entry < 0)');
+        if (weight === Infinity) {
+          throw new RuntimeError('invalid multinomial distribution (encountering probability entry = infinity or NaN)');
+        }
+        sum = round(sum + weight);
+        cumulative[j] = sum;
+      }
+      if (!(sum > 0)) throw new RuntimeError('invalid multinomial distribution (sum of probabilities <= 0)');
+      for (let j = 0; j < categories; j++) cumulative[j] = cumulative[j]! / sum;
+      cumulative[categories - 1] = 1;
+      for (let sample = 0; sample < numSamples; sample++) {
+        const target = this.uniformDouble();
+        let left = 0;
+        let right = categories;
+        while (left < right) {
+          const middle = left + ((right - left) >> 1);
+          if (cumulative[middle]! < target) left = middle + 1;
+          else right = middle;
+        }
+        out[row * numSamples + sample] = left;
+      }
+    }
+  }
+
+  /** multinomial without replacement: the largest p / q for q ~ Exp(1) drawn over the whole tensor (Gumbel top-k). */
+  private sampleWithoutReplacement(
+    probs: Float32Array | Float64Array,
+    rows: number,
+    categories: number,
+    numSamples: number,
+    out: Float64Array,
+  ): void {
+    if (!probs.every((weight) => weight >= 0 && weight < Infinity)) {
+      throw new RuntimeError('probability tensor contains either `inf`, `nan` or element < 0');
+    }
+    for (let row = 0; row < rows; row++) {
+      if (probs.subarray(row * categories, (row + 1) * categories).every((weight) => weight === 0)) {
+        throw new RuntimeError('invalid multinomial distribution (sum of probabilities <= 0)');
+      }
+    }
+    const dtype = probs instanceof Float32Array ? 'float32' : 'float64';
+    const keys = this.exponential(probs.length, dtype, 1);
+    for (let i = 0; i < keys.length; i++) keys[i] = probs[i]! / keys[i]!;
+    const order = Array.from({ length: categories }, (_, j) => j);
+    for (let row = 0; row < rows; row++) {
+      const base = row * categories;
+      order.sort((a, b) => keys[base + b]! - keys[base + a]! || a - b);
+      for (let sample = 0; sample < numSamples; sample++) out[row * numSamples + sample] = order[sample]!;
+    }
+  }
+
   /** As bernoulli_(p) on a float32 tensor (and dropout's mask): 1 where a 53-bit uniform falls below p. */
   bernoulli(n: number, p: number): Float32Array {
     if (!(p >= 0 && p <= 1)) {

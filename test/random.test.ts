@@ -9,7 +9,9 @@ type Call =
   | { op: 'uniform'; n: number; dtype: Dtype; from?: number; to?: number }
   | { op: 'randint'; low: number; high: number; n: number }
   | { op: 'randperm'; n: number }
-  | { op: 'bernoulli'; n: number; p: number };
+  | { op: 'bernoulli'; n: number; p: number }
+  | { op: 'exponential'; n: number; dtype: Dtype; lambd?: number }
+  | { op: 'multinomial'; probs: number[]; shape: number[]; dtype: Dtype; n: number; replacement: boolean };
 type Encoded = { values: number[] } | { sha256: string; head: number[]; numel: number };
 type Drawn = Float32Array | Float64Array | BigInt64Array;
 
@@ -29,6 +31,7 @@ interface Fixture {
   fresh_generator: { initial_seed: string; first: number[] };
   errors: Record<string, string>;
   dropout: { seed: number; p: number; n: number; output: Encoded }[];
+  bigram_names: { seed: number; table: number[]; names: number[][] };
   libm: {
     seed: number;
     n: number;
@@ -55,6 +58,13 @@ function draw(generator: Generator, call: Call): Drawn {
       return BigInt64Array.from(generator.randperm(call.n), BigInt);
     case 'bernoulli':
       return generator.bernoulli(call.n, call.p);
+    case 'exponential':
+      return generator.exponential(call.n, call.dtype, call.lambd);
+    case 'multinomial': {
+      const probs = call.dtype === 'float32' ? Float32Array.from(call.probs) : Float64Array.from(call.probs);
+      const drawn = generator.multinomial(probs, call.shape.at(-1)!, call.n, call.replacement);
+      return BigInt64Array.from(drawn, BigInt);
+    }
   }
 }
 
@@ -98,6 +108,24 @@ describe('Generator matches PyTorch 1.13 on this CPU, bit for bit', () => {
       expect(mismatches(bias, layer.bias)).toEqual([]);
     });
   }
+});
+
+describe('multinomial', () => {
+  it("reproduces makemore's bigram sampling loop with a torch.Generator seeded 2147483647", () => {
+    const { seed, table, names } = fixture.bigram_names;
+    const probs = Float32Array.from(table);
+    const generator = new Generator().manual_seed(seed);
+    const sampled = names.map(() => {
+      const name: number[] = [];
+      let index = 0;
+      do {
+        index = generator.multinomial(probs.subarray(27 * index, 27 * index + 27), 27, 1, true)[0]!;
+        name.push(index);
+      } while (index !== 0);
+      return name;
+    });
+    expect(sampled).toEqual(names);
+  });
 });
 
 describe('dropout', () => {
@@ -246,6 +274,14 @@ describe("errors carry PyTorch's messages", () => {
     ['uniform_range_large', () => generator.uniform(3, 'float32', 1e20, 1)],
     ['bernoulli_p_nan', () => generator.bernoulli(3, NaN)],
     ['seed_overflow', () => generator.manual_seed(2n ** 64n)],
+    ['exponential_lambda', () => generator.exponential(3, 'float32', -1)],
+    ['multinomial_samples', () => generator.multinomial(Float32Array.of(1, 2), 2, 0)],
+    ['multinomial_too_many', () => generator.multinomial(Float32Array.of(1, 2), 2, 3)],
+    ['multinomial_negative', () => generator.multinomial(Float32Array.of(1, -2), 2, 1)],
+    ['multinomial_negative_replacement', () => generator.multinomial(Float32Array.of(1, -2), 2, 1, true)],
+    ['multinomial_infinite_replacement', () => generator.multinomial(Float32Array.of(1, Infinity), 2, 1, true)],
+    ['multinomial_zero', () => generator.multinomial(Float32Array.of(0, 0), 2, 1)],
+    ['multinomial_zero_replacement', () => generator.multinomial(Float32Array.of(0, 0), 2, 1, true)],
   ];
   for (const [name, call] of cases) {
     it(name, () => {
