@@ -140,6 +140,18 @@ describe('backward_steps', () => {
   });
 });
 
+describe('backward_steps errors and seeds', () => {
+  it('needs a gradient for non-scalar outputs, as backward() does, and takes one', () => {
+    const a = torch.tensor([1, 2], { dtype: float32, requires_grad: true });
+    const doubled = a.mul(2);
+    expect(() => backward_steps(doubled)).toThrow('grad can be implicitly created only for scalar outputs');
+    const rows = backwardStepRows(doubled, { gradient: torch.tensor([1, 10], { dtype: float32 }), params: { a } });
+    expect(rows.map((row) => row.sent)).toEqual([['→ a: [2., 20.]'], ['a.grad += [2., 20.]']]);
+    expect(() => backward_steps(a)).toThrow('this tensor is a leaf (it has no grad_fn)');
+    expect(() => backward_steps(torch.tensor([1]))).toThrow('element 0 of tensors does not require grad and does not have a grad_fn');
+  });
+});
+
 describe('tensor tables', () => {
   const cells = (html: string): string[] => [...html.matchAll(/<td[^>]*>([^<]*)<\/td>/g)].map((match) => match[1]!);
 
@@ -350,5 +362,28 @@ describe('live view with parameters', () => {
     view.close();
     const text = frames[frames.length - 1]!['text/plain'];
     expect(text).toBe('fit: epoch 1 · loss 64 · done\n  w torch.Size([]): 1.\n  b torch.Size([]): 3.');
+  });
+});
+
+describe('with nn modules', () => {
+  it('displays a module, tabulates its gradients and names its parameters on graphs', async () => {
+    const { Sequential } = await import('../src/nn/container.js');
+    const { Linear } = await import('../src/nn/linear.js');
+    const { ReLU } = await import('../src/nn/activation.js');
+    torch.manual_seed(0);
+    const model = new Sequential(new Linear(2, 3), new ReLU(), new Linear(3, 1));
+    const bundle = moduleBundle(model);
+    expect(bundle['text/plain']).toBe(String(model));
+    expect(bundle['text/html']).toContain('13 parameters (13 trainable)');
+    expect(bundle['text/html']).toContain('>0.weight</td>');
+    parseXml(bundle['text/html']);
+
+    const loss = model.forward(torch.tensor([[1, -1]], { dtype: float32 })).sum();
+    expect(String(grads(model)).split('\n')[1]).toMatch(/^0\.weight {2}\(3, 2\) {2}\[\[.*\]\] +None: backward not run yet$/);
+    const drawing = graph(loss, { params: model });
+    expect(drawing.dot).toContain('label="0.weight\\n(3, 2)", fillcolor="lightblue"');
+    expect(drawing.dot).toContain('label="2.bias\\n(1)", fillcolor="lightblue"');
+    loss.backward();
+    expect(String(grads(model)).split('\n')[4]).toMatch(/^2\.bias +\(1\) +\[[^\]]+\] +\[1\.\] +1\.$/);
   });
 });

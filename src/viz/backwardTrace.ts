@@ -33,7 +33,13 @@ const FREED_GRAPH_HINT =
 /** Traces the backward pass from `output` (a scalar, unless `gradient` is given) without touching any `.grad`. */
 export function traceBackward(output: Tensor, gradient?: Tensor): BackwardTrace {
   const root = output.grad_fn;
-  if (!root) throw new RuntimeError('element 0 of tensors does not require grad and does not have a grad_fn');
+  if (!root) {
+    throw new RuntimeError(
+      output.requires_grad
+        ? 'this tensor is a leaf (it has no grad_fn): its backward pass only adds the gradient to its own .grad, so there are no steps to show'
+        : 'element 0 of tensors does not require grad and does not have a grad_fn',
+    );
+  }
   if (gradient === undefined && output.numel() !== 1) throw new RuntimeError('grad can be implicitly created only for scalar outputs');
   const seed = gradient ?? onesLike(output);
   const nodes = reachableNodes(root);

@@ -47,7 +47,8 @@ export function storedGrad(tensor: TensorLike): TensorLike | null {
 
 /** True when the value has `named_parameters()`, as modules do. */
 export function hasNamedParameters(value: unknown): value is HasNamedParameters {
-  return typeof value === 'object' && value !== null && typeof (value as HasNamedParameters).named_parameters === 'function';
+  // Modules are callable (`model(x)`), so they may be functions rather than plain objects.
+  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as HasNamedParameters).named_parameters === 'function';
 }
 
 /** PyTorch's name for a dtype, e.g. `torch.float32`. */
