@@ -27,13 +27,18 @@ if (sources.length === 0) {
 const progress = terminalProgress();
 const failed: string[] = [];
 for (const name of sources) {
-  const target = join(root, NOTEBOOKS_DIRECTORY, `${basename(name, '.md')}.ipynb`);
+  const target = join(NOTEBOOKS_DIRECTORY, `${basename(name, '.md')}.ipynb`);
   const source = notebookFromSource(await readFile(join(root, SOURCES_DIRECTORY, name), 'utf8'));
   // The kernel runs where the notebook will live, so relative paths in cells mean the same in Jupyter.
-  const { notebook, failure } = await runNotebook(source, { path: target, timeoutSeconds: CELL_TIMEOUT_SECONDS, progress });
+  const { notebook, failure } = await runNotebook(source, {
+    path: target,
+    cwd: join(root, NOTEBOOKS_DIRECTORY),
+    timeoutSeconds: CELL_TIMEOUT_SECONDS,
+    progress,
+  });
   if (failure === null) {
-    await writeNotebook(target, notebook);
-    process.stderr.write(`  wrote ${join(NOTEBOOKS_DIRECTORY, basename(target))}\n`);
+    await writeNotebook(join(root, target), notebook);
+    process.stderr.write(`  wrote ${target}\n`);
   } else {
     failed.push(name);
   }
