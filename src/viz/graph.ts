@@ -145,7 +145,9 @@ class GraphWriter {
       if (this.drawn.has(node)) continue;
       this.drawn.add(node);
       const nodeId = this.idOf(node).id;
-      this.box(nodeId, node.name(), FILL.operation);
+      // torchviz labels nodes by class name, which for AccumulateGrad is shorter than PyTorch's name()
+      // (`torch::autograd::AccumulateGrad`).
+      this.box(nodeId, node.variable ? 'AccumulateGrad' : node.name(), FILL.operation);
       if (node.variable) this.addLeafOf(node.variable, nodeId);
       if (this.graphOptions.show_saved) this.addSaved(node, nodeId);
       const sent = this.trace?.byNode.get(node as never)?.gradInputs;
