@@ -1,3 +1,4 @@
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { History } from './core/history.js';
@@ -35,6 +36,14 @@ async function loadInterpreter(): Promise<Interpreter> {
 export async function runKernel(connectionFile: string, options: KernelRunOptions = {}): Promise<void> {
   const info = await readConnectionFile(connectionFile);
   const [transport, interpreter] = await Promise.all([ZmqTransport.bind(info, { log }), loadInterpreter()]);
+  if (JSON.stringify(transport.info) !== JSON.stringify(info)) {
+    // Ports were left to us (0): tell whoever reads the connection file which ones were taken.
+    const original = JSON.parse(await readFile(connectionFile, 'utf8')) as Record<string, unknown>;
+    // Renamed into place so that a reader never sees a half-written file.
+    const temporary = `${connectionFile}.${process.pid}.tmp`;
+    await writeFile(temporary, JSON.stringify({ ...original, ...transport.info }, null, 2));
+    await rename(temporary, connectionFile);
+  }
 
   let exiting = false;
   const exit = async (code: number) => {

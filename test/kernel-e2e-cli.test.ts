@@ -117,6 +117,25 @@ describe('kernel process lifetime (fake interpreter)', () => {
     }
   });
 
+  it('writes the ports it chose back to a connection file that left them at 0', async () => {
+    const info = { ...(await freshConnectionInfo()), shell_port: 0, iopub_port: 0 };
+    const env: NodeJS.ProcessEnv = { ...process.env, TSGRAD_INTERPRETER_MODULE: await fakeInterpreterModule() };
+    const kernel = await launchKernel(builtCli(), env, info);
+    try {
+      let written = info;
+      while (written.shell_port === 0 || written.iopub_port === 0) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        written = JSON.parse(readFileSync(kernel.connectionFile, 'utf8'));
+      }
+      expect(written).toEqual({ ...info, shell_port: written.shell_port, iopub_port: written.iopub_port });
+      const client = await JupyterClient.connect(written);
+      expect((await client.execute('result 7')).reply.content.status).toBe('ok');
+      client.close();
+    } finally {
+      kernel.process.kill('SIGKILL');
+    }
+  });
+
   it('exits when the process named by JPY_PARENT_PID dies', async () => {
     const launcher = spawn('sleep', ['600'], { stdio: 'ignore' });
     const env = { ...process.env, TSGRAD_INTERPRETER_MODULE: await fakeInterpreterModule(), JPY_PARENT_PID: String(launcher.pid) };

@@ -245,6 +245,16 @@ describe('zeromq transport', () => {
     expect(shellIndexes).toEqual(expected);
   });
 
+  it('binds any free port where the connection file says 0, and reports the ports taken', async () => {
+    const harness = await bindTransport({ shell_port: 0, hb_port: 0 });
+    const { shell_port: shellPort, hb_port: hbPort, control_port: controlPort } = harness.transport.info;
+    expect(shellPort).toBeGreaterThan(0);
+    expect(hbPort).toBeGreaterThan(0);
+    expect(controlPort).toBe(harness.info.control_port);
+    await dealer({ ...harness, info: harness.transport.info }, 'shell').send(frames(harness.info.key, 'on_chosen_port'));
+    await until(() => harness.received.length === 1, 'a message on the chosen port');
+  });
+
   it('binds on ipc and on 0.0.0.0', async () => {
     const directory = await mkdtemp(join(tmpdir(), 'tsgrad-ipc-'));
     const ipc = await bindTransport({ transport: 'ipc', ip: join(directory, 'kernel') });

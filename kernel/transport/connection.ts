@@ -16,13 +16,14 @@ export interface ConnectionInfo {
 /** The five sockets a kernel binds. */
 export type SocketName = 'shell' | 'control' | 'stdin' | 'iopub' | 'hb';
 
-const portFields: Record<SocketName, keyof ConnectionInfo> = {
+/** The connection-file field holding each socket's port. */
+export const PORT_FIELDS = {
   shell: 'shell_port',
   control: 'control_port',
   stdin: 'stdin_port',
   iopub: 'iopub_port',
   hb: 'hb_port',
-};
+} as const satisfies Record<SocketName, keyof ConnectionInfo>;
 
 /** Reads and checks a connection file written by jupyter_client (or any launcher following its format). */
 export async function readConnectionFile(path: string): Promise<ConnectionInfo> {
@@ -37,7 +38,7 @@ export function parseConnectionInfo(raw: Record<string, unknown>): ConnectionInf
     throw new Error(`Unsupported transport ${JSON.stringify(transport)} in connection file (expected "tcp" or "ipc")`);
   }
   const ports = {} as Record<SocketName, number>;
-  for (const [name, field] of Object.entries(portFields) as [SocketName, keyof ConnectionInfo][]) {
+  for (const [name, field] of Object.entries(PORT_FIELDS) as [SocketName, string][]) {
     const port = raw[field];
     if (typeof port !== 'number' || !Number.isInteger(port) || port < 0) {
       throw new Error(`Connection file field ${field} must be a port number, got ${JSON.stringify(port)}`);
@@ -57,8 +58,12 @@ export function parseConnectionInfo(raw: Record<string, unknown>): ConnectionInf
   };
 }
 
-/** The ZeroMQ endpoint of one socket, spelled as jupyter_client spells it (`ipc://<ip>-<port>` for ipc). */
-export function endpointFor(info: ConnectionInfo, socket: SocketName): string {
-  const port = info[portFields[socket]] as number;
-  return info.transport === 'tcp' ? `tcp://${info.ip}:${port}` : `ipc://${info.ip}-${port}`;
+/**
+ * The ZeroMQ endpoint of one socket, spelled as jupyter_client spells it (`ipc://<ip>-<port>` for ipc).
+ * For binding, a tcp port of 0 becomes `*` (any free port).
+ */
+export function endpointFor(info: ConnectionInfo, socket: SocketName, forBinding = false): string {
+  const port = info[PORT_FIELDS[socket]];
+  if (info.transport === 'ipc') return `ipc://${info.ip}-${port}`;
+  return `tcp://${info.ip}:${forBinding && port === 0 ? '*' : port}`;
 }

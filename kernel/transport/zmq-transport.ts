@@ -1,5 +1,5 @@
 import * as zmq from 'zeromq';
-import { endpointFor, type ConnectionInfo } from './connection.js';
+import { endpointFor, PORT_FIELDS, type ConnectionInfo, type SocketName } from './connection.js';
 import type { Channel, JupyterMessage } from './message.js';
 import { SendQueue } from './send-queue.js';
 import { decodeMessage, encodeMessage, MessageSigner, WireError, type OutgoingMessage } from './wire.js';
@@ -28,6 +28,8 @@ export class ZmqTransport {
   private closed = false;
 
   private constructor(
+    /** The connection info as bound: ports given as 0 replaced by the ones chosen. */
+    readonly info: ConnectionInfo,
     private readonly signer: MessageSigner,
     private readonly routers: Record<RoutedChannel, zmq.Router>,
     private readonly iopub: zmq.Publisher,
@@ -55,14 +57,19 @@ export class ZmqTransport {
     };
     const iopub = new zmq.Publisher({ sendHighWaterMark: 0, linger: CLOSE_LINGER_MS });
     const heartbeat = new zmq.Reply({ linger: 0 });
-    await Promise.all([
-      routers.shell.bind(endpointFor(info, 'shell')),
-      routers.control.bind(endpointFor(info, 'control')),
-      routers.stdin.bind(endpointFor(info, 'stdin')),
-      iopub.bind(endpointFor(info, 'iopub')),
-      heartbeat.bind(endpointFor(info, 'hb')),
-    ]);
-    const transport = new ZmqTransport(signer, routers, iopub, heartbeat, log);
+    const sockets: Record<SocketName, zmq.Socket> = { ...routers, iopub, hb: heartbeat };
+    const bound = { ...info };
+    await Promise.all(
+      (Object.keys(sockets) as SocketName[]).map(async (name) => {
+        const socket = sockets[name];
+        await socket.bind(endpointFor(info, name, true));
+        if (info.transport === 'tcp' && info[PORT_FIELDS[name]] === 0) {
+          // Port 0 asks for any free port, as ipykernel allows; the caller writes the chosen ones back.
+          bound[PORT_FIELDS[name]] = Number(/:(\d+)$/.exec(socket.lastEndpoint ?? '')?.[1]);
+        }
+      }),
+    );
+    const transport = new ZmqTransport(bound, signer, routers, iopub, heartbeat, log);
     for (const channel of Object.keys(routers) as RoutedChannel[]) void transport.receiveLoop(channel);
     void transport.echoHeartbeats();
     return transport;
