@@ -225,7 +225,8 @@ function avxSinCosf(theta: number, out: Float32Array): void {
 // glibc's double log, sin and cos, as libm.so.6 (2.36) runs them on x86-64 CPUs with FMA: the normal
 // kernels call them for float64, and V8's Math.log/sin/cos differ from them in the last bit of a few
 // percent of results. The roundings follow glibc's C with the multiply-adds that GCC fuses when it builds
-// the -mfma variants; the constants are glibc's (its log table is a searched set, not derivable).
+// the -mfma variants. The constants are glibc's (its log table is a searched set, not derivable); the sin
+// and cos table of k/128 is computed at load.
 
 const LOG_LN2_HIGH = 0.6931471805598903;
 const LOG_LN2_LOW = 5.497923018708371e-14;
