@@ -351,7 +351,8 @@ export class Tensor implements Strided {
 
   /** The elements in row-major order as a new typed array of this tensor's storage type. */
   toTypedArray(): Storage {
-    return S.contiguous(this.detach())._buffer.slice(0, this.numel()) as Storage;
+    const source = S.contiguous(this.detach());
+    return source._buffer.slice(source._offset, source._offset + this.numel()) as Storage;
   }
 
   /** Iterates over the first dimension, as Python's `for row in t`. */

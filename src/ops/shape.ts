@@ -335,6 +335,8 @@ interface GatherAttrs {
   shape: readonly number[];
   dim: number;
   index: Float64Array;
+  /** Shape of the indexed tensor when a mask merged some of its dims into `shape`. */
+  selfShape?: readonly number[];
 }
 
 const IndexAddBackward0 = derivative<GatherAttrs>({
@@ -352,11 +354,14 @@ const IndexSelectBackward0 = derivative<GatherAttrs>({
 const IndexBackward0 = derivative<GatherAttrs>({
   name: 'IndexBackward0',
   formulas: { self: 'zeros(self.sizes()).index_put(indices, grad, accumulate=True)' },
-  backward: (g, _s, at) => [scatterAddRows(g, at)],
+  backward: (g, _s, at) => {
+    const rows = scatterAddRows(g, at);
+    return [at.selfShape ? reshape(rows, at.selfShape) : rows];
+  },
 });
 
 /** Rows `index` of `x` along `dim`, copied; recorded under `def`. */
-function gatherRows(x: Tensor, dim: number, index: Float64Array, def: typeof IndexSelectBackward0): Tensor {
+function gatherRows(x: Tensor, dim: number, index: Float64Array, def: typeof IndexSelectBackward0, input = x): Tensor {
   const shape = x._shape.slice();
   shape[dim] = index.length;
   const out = emptyTensor(shape, x._dtype);
@@ -365,8 +370,8 @@ function gatherRows(x: Tensor, dim: number, index: Float64Array, def: typeof Ind
       conversionKernel(x._dtype).run(select(out, dim, i), select(x, dim, row));
     });
   });
-  if (!needsRecording([x])) return out;
-  return record(def, out, [x], [], { shape: x._shape, dim, index });
+  if (!needsRecording([input])) return out;
+  return record(def, out, [input], [], { shape: x._shape, dim, index, selfShape: input === x ? undefined : input._shape });
 }
 
 /** Zeros shaped `at.shape` with the rows of `grad` added at `at.index` along `at.dim` (IndexAddBackward0). */
@@ -470,8 +475,8 @@ function advancedIndex(x: Tensor, dim: number, index: Tensor | readonly number[]
     const flatMask = convert(index, bool)._buffer;
     const positions: number[] = [];
     flatMask.forEach((v, i) => { if (v) positions.push(i); });
-    const merged = reshape(x, [...x._shape.slice(0, dim), numelOf(index._shape), ...x._shape.slice(dim + maskDims)]);
-    return gatherIndexed(merged, dim, Float64Array.from(positions), [positions.length]);
+    const merged = x.detach().reshape([...x._shape.slice(0, dim), numelOf(index._shape), ...x._shape.slice(dim + maskDims)]);
+    return gatherRows(merged, dim, Float64Array.from(positions), IndexBackward0, x);
   }
   const indexShape = index instanceof Tensor ? index._shape : [index.length];
   if (index instanceof Tensor && index._dtype !== int64) {
