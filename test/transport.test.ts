@@ -184,6 +184,21 @@ describe('zeromq transport', () => {
     expect(harness.logs.filter((line) => line.includes('duplicate signature'))).toHaveLength(3);
   });
 
+  it('keeps messages that arrive before a handler is set and hands them over in order', async () => {
+    const info = await freshConnectionInfo();
+    const transport = await ZmqTransport.bind(info, { log: () => undefined });
+    const harness: Harness = { info, transport, received: [], logs: [], sockets: [] };
+    harnesses.push(harness);
+    const shell = dealer(harness, 'shell');
+    await shell.send(frames(info.key, 'first'));
+    await shell.send(frames(info.key, 'second'));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    transport.onMessage((channel, message) => harness.received.push({ channel, message }));
+    await shell.send(frames(info.key, 'third'));
+    await until(() => harness.received.length === 3, 'all three messages');
+    expect(harness.received.map((entry) => entry.message.header.msg_type)).toEqual(['first', 'second', 'third']);
+  });
+
   it('accepts unsigned messages when the key is empty', async () => {
     const harness = await bindTransport({ key: '' });
     await dealer(harness, 'control').send(frames('', 'unsigned_ok'));

@@ -24,6 +24,7 @@ const CLOSE_LINGER_MS = 2000;
  */
 export class ZmqTransport {
   private handler: MessageHandler | null = null;
+  private readonly early: [RoutedChannel, JupyterMessage][] = [];
   private readonly queues: Record<Channel, SendQueue>;
   private closed = false;
 
@@ -75,9 +76,10 @@ export class ZmqTransport {
     return transport;
   }
 
-  /** Sets the function that receives incoming messages (messages arriving before this are dropped). */
+  /** Sets the function that receives incoming messages, first handing it those that arrived before. */
   onMessage(handler: MessageHandler): void {
     this.handler = handler;
+    for (const [channel, message] of this.early.splice(0)) this.dispatch(channel, message);
   }
 
   /** Signs, frames and queues a message; on IOPub an empty identity list becomes a `kernel.<session>.<type>` topic. */
@@ -125,7 +127,8 @@ export class ZmqTransport {
 
   private dispatch(channel: RoutedChannel, message: JupyterMessage): void {
     if (!this.handler) {
-      this.log(`dropped ${message.header.msg_type} on ${channel}: no handler yet`);
+      // Clients may send as soon as the sockets are bound, before the kernel is wired up.
+      this.early.push([channel, message]);
       return;
     }
     try {
