@@ -50,7 +50,7 @@ export function tensorTableHtml(tensor: TensorLike, caption: string, viewOptions
     return `<td style="${style}">${escapeHtml(format(value))}</td>`;
   };
 
-  if (shape.length <= 2) return `<table class="tsgrad-tensor" style="${TABLE_STYLE}">${head}${gridRows(values, shownAxes, cell)}</table>`;
+  if (shape.length <= 2) return scrollable(`<table class="tsgrad-tensor" style="${TABLE_STYLE}">${head}${gridRows(values, shownAxes, cell)}</table>`);
 
   const slices: string[] = [];
   const leading = shownAxes.slice(0, -2);
@@ -65,7 +65,12 @@ export function tensorTableHtml(tensor: TensorLike, caption: string, viewOptions
       `<table style="${TABLE_STYLE}"><caption style="${CAPTION_STYLE};opacity:0.75">${escapeHtml(label)}</caption>${gridRows(slice, shownAxes.slice(-2), cell)}</table>`,
     );
   }
-  return `<div class="tsgrad-tensor"><div style="font-family:monospace;font-size:12px">${escapeHtml(caption)}</div>${slices.join('')}</div>`;
+  return scrollable(`<div class="tsgrad-tensor"><div style="font-family:monospace;font-size:12px">${escapeHtml(caption)}</div>${slices.join('')}</div>`);
+}
+
+/** Wide tables (a vector of 1000 values is one row of 1000 cells) scroll instead of stretching the notebook. */
+function scrollable(html: string): string {
+  return `<div style="overflow-x:auto;max-width:100%">${html}</div>`;
 }
 
 /** Rows of a 0-d, 1-d or 2-d block with index headers; `null` indices are the summary's ellipses. */
