@@ -886,3 +886,23 @@ export const default_generator: Generator = createDefaultGenerator();
 export function manual_seed(seed: number | bigint): Generator {
   return default_generator.manual_seed(seed);
 }
+
+/** The default generator's state as torch.get_rng_state() gives it (5056 bytes). */
+export function get_rng_state(): Uint8Array {
+  return default_generator.get_state();
+}
+
+/** Restores the default generator from get_rng_state() or torch.get_rng_state() bytes (torch.set_rng_state). */
+export function set_rng_state(state: Uint8Array): void {
+  default_generator.set_state(state);
+}
+
+/** Reseeds the default generator nondeterministically and returns the seed (torch.seed). */
+export function seed(): bigint {
+  return default_generator.seed();
+}
+
+/** The default generator's seed (torch.initial_seed). */
+export function initial_seed(): bigint {
+  return default_generator.initial_seed();
+}

@@ -1,7 +1,20 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { Generator, default_generator, fma, fmaf, libmCos, libmLog, libmSin, manual_seed } from '../src/random.js';
+import {
+  Generator,
+  default_generator,
+  fma,
+  fmaf,
+  get_rng_state,
+  initial_seed,
+  libmCos,
+  libmLog,
+  libmSin,
+  manual_seed,
+  seed,
+  set_rng_state,
+} from '../src/random.js';
 
 type Dtype = 'float32' | 'float64';
 type Call =
@@ -204,6 +217,17 @@ describe('seeds', () => {
     expect(manual_seed(42)).toBe(default_generator);
     const expected = fixture.sequences.find((s) => s.seed === 42 && s.calls[0]!.op === 'uniform')!;
     expect(mismatches(default_generator.uniform(10, 'float32'), expected.outputs[0]!)).toEqual([]);
+  });
+
+  it('the torch.random functions act on the default generator', () => {
+    manual_seed(5);
+    expect(initial_seed()).toBe(5n);
+    const saved = get_rng_state();
+    const drawn = default_generator.normal(3, 'float64');
+    set_rng_state(saved);
+    expect(default_generator.normal(3, 'float64')).toEqual(drawn);
+    const fresh = seed();
+    expect(initial_seed()).toBe(fresh);
   });
 
   it('manual_seed drops a cached normal sample', () => {
