@@ -63,6 +63,8 @@ export async function runKernel(connectionFile: string, options: KernelRunOption
       if (!restart || process.env.JPY_PARENT_PID) void exit(0);
     },
   });
+  // `starting` is queued before any reply to requests that arrived while the kernel was being wired up.
+  const started = core.start();
   transport.onMessage((channel, message) => core.handle(channel, message));
 
   process.on('SIGINT', () => core.interrupt());
@@ -71,8 +73,7 @@ export async function runKernel(connectionFile: string, options: KernelRunOption
   });
   process.on('unhandledRejection', (reason) => log(`unhandled rejection: ${reason instanceof Error ? reason.stack : String(reason)}`));
   watchParent(() => void exit(0));
-
-  await core.start();
+  await started;
 }
 
 /** Calls `onGone` when the launching process dies: JPY_PARENT_PID (as ipykernel watches it) or a changed parent pid. */
