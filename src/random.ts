@@ -1,7 +1,11 @@
 /**
  * PyTorch's CPU random generator, bit for bit: the mt19937 engine of ATen's CPUGeneratorImpl and the
- * distributions its CPU kernels draw from it (uniform_, normal_, random_(from, to), randperm, bernoulli_),
- * as PyTorch 1.13 computes them on an x86-64 CPU with AVX2 and FMA.
+ * distributions its CPU kernels draw from it (uniform_, normal_, random_(from, to), randperm, bernoulli_,
+ * exponential_, multinomial), as PyTorch 1.13 computes them on an x86-64 CPU with AVX2 and FMA.
+ *
+ * The fills return values in the order PyTorch's kernels write them: for a contiguous tensor, memory order.
+ * normal_ on a non-contiguous tensor takes the scalar path whatever its size (pass contiguous = false), and
+ * TensorIterator visits such a tensor in the order of its strides, largest-stride dimension outermost.
  */
 import { RuntimeError } from './errors.js';
 
