@@ -1,0 +1,68 @@
+/** `torch.nn.functional`: the functional forms of the layers, activations and losses. */
+import type { Tensor } from '../tensor.js';
+
+export {
+  mse_loss, l1_loss, nll_loss, cross_entropy, binary_cross_entropy, binary_cross_entropy_with_logits, type Reduction,
+} from '../ops/loss.js';
+
+/** Options naming a dimension, as Python's `dim=` keyword. */
+export interface DimOptions {
+  dim?: number | null;
+}
+
+/** `max(0, x)` elementwise (`inplace` overwrites the input). */
+export function relu(input: Tensor, inplace: boolean | { inplace?: boolean } = false): Tensor {
+  const overwrite = typeof inplace === 'boolean' ? inplace : inplace.inplace ?? false;
+  return overwrite ? input.relu_() : input.relu();
+}
+
+/** `1 / (1 + exp(-x))` elementwise. */
+export function sigmoid(input: Tensor): Tensor {
+  return input.sigmoid();
+}
+
+/** Hyperbolic tangent elementwise. */
+export function tanh(input: Tensor): Tensor {
+  return input.tanh();
+}
+
+/** PyTorch's legacy choice when no dim is given (with its deprecation warning): 0 for 0-, 1- and 3-d input, else 1. */
+function implicitDim(name: string, input: Tensor): number {
+  const dim = [0, 1, 3].includes(input.dim()) ? 0 : 1;
+  process.emitWarning(
+    `Implicit dimension choice for ${name} has been deprecated. Change the call to include dim=X as an argument.`,
+    'UserWarning',
+  );
+  return dim;
+}
+
+function dimArgument(name: string, input: Tensor, dim: number | null | DimOptions): number {
+  const given = dim === null || typeof dim === 'number' ? dim : dim.dim ?? null;
+  return given ?? implicitDim(name, input);
+}
+
+/** Softmax along `dim`: `softmax(x, 1)` or `softmax(x, {dim: 1})`. */
+export function softmax(input: Tensor, dim: number | null | DimOptions = null): Tensor {
+  return input.softmax(dimArgument('softmax', input, dim));
+}
+
+/** Log of softmax along `dim`, computed stably. */
+export function log_softmax(input: Tensor, dim: number | null | DimOptions = null): Tensor {
+  return input.log_softmax(dimArgument('log_softmax', input, dim));
+}
+
+/**
+ * `input @ weight.T + bias`, recorded as PyTorch's at::linear records it: one addmm for 2-d input (and for
+ * contiguous 3-d input, flattened then viewed back), else matmul followed by an add.
+ */
+export function linear(input: Tensor, weight: Tensor, bias: Tensor | null = null): Tensor {
+  const dims = input.dim();
+  if (bias !== null && dims === 2) return bias.addmm(input, weight.t());
+  if (bias !== null && dims === 3 && input.is_contiguous()) {
+    const [batch, rows, features] = input.shape;
+    const output = bias.addmm(input.view(batch * rows, features), weight.t());
+    return output.view(batch, rows, output.shape[1]);
+  }
+  const output = input.matmul(weight.t());
+  return bias === null ? output : output.add(bias);
+}
