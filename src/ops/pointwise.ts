@@ -2,7 +2,7 @@
  * Elementwise ops and their derivatives. Each op: its kernel, its table entry (grad_fn name, readable
  * formula per input, backward written with differentiable ops so create_graph works), its forward.
  */
-import { Category, type DType, bool, float32, float64, get_default_dtype, resultType, scalarDtype } from '../dtype.js';
+import { Category, type DType, bool, float32, float64, get_default_dtype, promote_types, resultType, scalarDtype } from '../dtype.js';
 import { RuntimeError } from '../errors.js';
 import { record, needsRecording } from '../autograd/function.js';
 import { withGradMode, is_grad_enabled } from '../autograd/grad_mode.js';
@@ -25,7 +25,7 @@ export function promote(...operands: Operand[]): DType {
   for (const x of operands) {
     const [group, dtype] = x instanceof Tensor ? [x._shape.length === 0 ? 1 : 0, x._dtype] : [2, scalarDtype(x)];
     const current = groups[group];
-    groups[group] = current === null ? dtype : resultType(current, dtype, null);
+    groups[group] = current === null ? dtype : promote_types(current, dtype);
   }
   return resultType(groups[0], groups[1], groups[2]);
 }
