@@ -543,10 +543,10 @@ export class Generator {
     return this;
   }
 
-  /** Reseeds from a nondeterministic 53-bit source and returns the seed (torch.Generator.seed). */
+  /** Reseeds with 64 nondeterministic bits and returns the seed (torch.Generator.seed). */
   seed(): bigint {
     const words = crypto.getRandomValues(new Uint32Array(2));
-    const seed = ((BigInt(words[0]!) << 32n) | BigInt(words[1]!)) & ((1n << 53n) - 1n);
+    const seed = (BigInt(words[0]!) << 32n) | BigInt(words[1]!);
     this.manual_seed(seed);
     return seed;
   }
