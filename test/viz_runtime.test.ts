@@ -354,14 +354,19 @@ describe('computation graph', () => {
 });
 
 describe('live view with parameters', () => {
-  it('shows the current parameters next to the curve', () => {
+  it('plots numbers and computed one-element tensors, and shows the current parameters', () => {
     const frames: MimeBundle[] = [];
     const { w, b } = tutorialCase();
-    const view = live({ title: 'fit', publish: (frame) => frames.push(frame[DISPLAY]() as MimeBundle) });
+    let now = 0;
+    const view = live({ title: 'fit', publish: (frame) => frames.push(frame[DISPLAY]() as MimeBundle), clock: () => now });
+    now = 200;
     view.update({ epoch: 1, loss: 64, params: { w, b } });
+    expect(frames[frames.length - 1]!['text/plain']).toBe('fit: epoch 1 · loss 64\n  w torch.Size([]): 1.\n  b torch.Size([]): 3.');
+    now = 700;
+    view.update({ epoch: 2, loss: torch.tensor(16, { dtype: float32, requires_grad: true }).mul(1), bias: b });
     view.close();
     const text = frames[frames.length - 1]!['text/plain'];
-    expect(text).toBe('fit: epoch 1 · loss 64 · done\n  w torch.Size([]): 1.\n  b torch.Size([]): 3.');
+    expect(text).toBe('fit: epoch 2 · loss 16 · 2 epochs/s · done\n  bias torch.Size([]): 3.');
   });
 });
 

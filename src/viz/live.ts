@@ -16,7 +16,7 @@ import { namedTensors, type ParameterSource } from './naming.js';
 import { options } from './options.js';
 import { sizeRepr } from '../format.js';
 import { isTensorLike, type TensorLike } from './runtimeShapes.js';
-import { inlineValues } from './valueText.js';
+import { flatValues, inlineValues } from './valueText.js';
 
 /** Shows a displayable (`update: false`) or replaces the display with that id (`update: true`): the kernel's `display`. */
 export type DisplayPublisher = (frame: Displayable, target: { display_id: string; update: boolean }) => unknown;
@@ -47,7 +47,10 @@ export interface LiveOptions {
   clock?: () => number;
 }
 
-/** What one `update` reports: the epoch, numbers to plot (loss, accuracy...), tensors or modules to show. */
+/**
+ * What one `update` reports: the epoch; numbers to plot (loss, accuracy...), where a one-element computed tensor
+ * such as `loss` itself counts as a number; parameters to show (tensors, or `params`: a record or a module).
+ */
 export interface LiveUpdate {
   epoch?: number;
   /** The parameters to show: a record name → tensor, or a module. */
@@ -100,6 +103,7 @@ export class LiveView {
     for (const [key, value] of Object.entries(step)) {
       if (key === 'epoch' || value === undefined) continue;
       if (typeof value === 'number') this.recordMetric(key, value);
+      else if (isTensorLike(value) && isMetricTensor(value)) this.recordMetric(key, flatValues(value)[0]!);
       else if (isTensorLike(value)) shown.push([key, value]);
       else if (key === 'params') shown.push(...namedTensors(value as ParameterSource));
     }
@@ -197,6 +201,11 @@ export class LiveView {
     ].join('\n');
     return { 'text/plain': text, 'text/html': html };
   }
+}
+
+/** A one-element tensor that is not a parameter (a leaf requiring grad): a value to plot, such as the loss. */
+function isMetricTensor(tensor: TensorLike): boolean {
+  return tensor.numel() === 1 && !(tensor.is_leaf && tensor.requires_grad);
 }
 
 function shapeOf(tensor: TensorLike): string {
