@@ -125,6 +125,7 @@ describe('kernel process (TypeScript interpreter)', () => {
       expect(outcome.allIopub.filter((message) => message.header.msg_type === 'status').map((message) => message.content.execution_state)).toEqual(['busy', 'idle']);
       expect(resultOf(outcome)).toBe(String(index));
     });
+    expect(client.droppedMessages).toEqual([]);
     console.log(`5000 TypeScript cells in ${seconds.toFixed(1)} s (${(count / seconds).toFixed(0)} cells/s)`);
   }, 700_000);
 });

@@ -79,6 +79,7 @@ describe('kernel process (fake interpreter)', () => {
       expect(states).toEqual(['busy', 'idle']);
       expect(allIopub.find((message) => message.header.msg_type === 'execute_result')!.content.data).toEqual({ 'text/plain': String(index) });
     });
+    expect(client.droppedMessages).toEqual([]);
     console.log(`5000 cells in ${seconds.toFixed(2)} s (${(count / seconds).toFixed(0)} cells/s)`);
   }, 300_000);
 

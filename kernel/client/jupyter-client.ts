@@ -3,7 +3,7 @@ import * as zmq from 'zeromq';
 import { endpointFor, type ConnectionInfo } from '../transport/connection.js';
 import type { JupyterMessage, MessageHeader } from '../transport/message.js';
 import { SendQueue } from '../transport/send-queue.js';
-import { decodeMessage, encodeMessage, MessageSigner } from '../transport/wire.js';
+import { decodeMessage, encodeMessage, MessageSigner, WireError } from '../transport/wire.js';
 
 /** The channels a client sends requests on. */
 export type RequestChannel = 'shell' | 'control';
@@ -47,6 +47,8 @@ export class JupyterClient {
   private readonly readinessProbes = new Set<string>();
   /** IOPub messages with no pending request (late output, `starting`), oldest first. */
   readonly unclaimedIopub: JupyterMessage[] = [];
+  /** Why messages from the kernel were refused (bad signature, bad framing), oldest first. */
+  readonly droppedMessages: string[] = [];
   private readonly queues: Record<'shell' | 'control' | 'stdin', SendQueue>;
   private inputHandler: ((prompt: string, password: boolean) => string | Promise<string>) | null = null;
   private closed = false;
@@ -177,7 +179,14 @@ export class JupyterClient {
   private async receive(channel: 'shell' | 'control' | 'stdin' | 'iopub'): Promise<void> {
     try {
       for await (const frames of this.sockets[channel]) {
-        const message = decodeMessage(frames, this.signer);
+        let message: JupyterMessage;
+        try {
+          message = decodeMessage(frames, this.signer);
+        } catch (error) {
+          if (!(error instanceof WireError)) throw error;
+          this.droppedMessages.push(`${channel}: ${error.message}`);
+          continue;
+        }
         if (channel === 'iopub') this.takeIopub(message);
         else if (channel === 'stdin') await this.answerInput(message);
         else this.takeReply(message);
