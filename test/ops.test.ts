@@ -156,3 +156,37 @@ describe('ops against PyTorch 1.13', () => {
     });
   });
 });
+
+describe('finite-difference check of every backward (float64)', () => {
+  const cases: Case[] = fixture.cases;
+  const seen = new Set<string>();
+  cases.forEach((c) => {
+    const key = `${c.name} ${c.inputs.map((i) => i.shape.join('x')).join(' ')}`;
+    if (seen.has(key) || !c.upstream) return;
+    seen.add(key);
+    test(key, () => {
+      const toDouble = (spec: InputSpec): InputSpec => (spec.dtype === 'float32' ? { ...spec, dtype: 'float64' } : spec);
+      const specs = c.inputs.map(toDouble);
+      const inputs = specs.map(build);
+      const out = ops[c.name](...inputs);
+      const upstream = torch.tensor(c.upstream!, { dtype: torch.float64 }).view(c.shape);
+      out.backward(upstream);
+      const objective = (values: Tensor[]): number => torch.no_grad(() => ops[c.name](...values).double().mul(upstream).sum().item() as number);
+      const eps = 1e-6;
+      specs.forEach((spec, i) => {
+        if (!spec.requires_grad || c.grads![i] === null) return;
+        const analytic = Array.from(inputs[i].grad!.toTypedArray());
+        spec.values.forEach((_, j) => {
+          const shifted = (delta: number): Tensor[] => specs.map((s, k) => {
+            if (k !== i) return build({ ...s, requires_grad: false });
+            const values = s.values.slice();
+            values[j] += delta;
+            return build({ ...s, values, requires_grad: false });
+          });
+          const numeric = (objective(shifted(eps)) - objective(shifted(-eps))) / (2 * eps);
+          expect(Math.abs(analytic[j] - numeric), `input ${i} element ${j}: ${analytic[j]} vs ${numeric}`).toBeLessThanOrEqual(1e-5 + 1e-5 * Math.abs(numeric));
+        });
+      });
+    });
+  });
+});
