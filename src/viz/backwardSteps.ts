@@ -4,7 +4,7 @@
  * and the gradients sent to each input.
  */
 
-import type { Node } from '../autograd/node.js';
+import { AccumulateGrad, OpNode } from '../autograd/node.js';
 import type { Tensor } from '../tensor.js';
 import { traceBackward, type BackwardStep } from './backwardTrace.js';
 import { alignColumns, escapeHtml, htmlTable, RenderedView } from './mime.js';
@@ -29,11 +29,6 @@ export interface StepRow {
   received: string;
   derivatives: string[];
   sent: string[];
-}
-
-interface FormulaSource {
-  derivative?: { inputs: readonly string[]; formulas: readonly string[] };
-  variable?: TensorLike;
 }
 
 /** Lays out the backward pass from `output` without changing any `.grad` or freeing the graph. */
@@ -82,20 +77,19 @@ class LeafNames {
 }
 
 function describeStep(step: BackwardStep, number: number, names: LeafNames): StepRow {
-  const source = step.node as Node & FormulaSource;
   const received = step.gradOutputs.map((gradient) => (gradient ? gradientText(gradient) : 'None')).join(', ');
-  if (source.variable) {
-    const name = names.of(source.variable);
+  if (step.node instanceof AccumulateGrad) {
+    const name = names.of(step.node.variable);
     return { step: number, node: `AccumulateGrad (${name})`, received, derivatives: [`${name}.grad += grad`], sent: [`${name}.grad += ${received}`] };
   }
+  const derivative = step.node instanceof OpNode ? step.node.derivative : undefined;
   const derivatives: string[] = [];
   const sent: string[] = [];
   step.node.next_functions.forEach(([next], index) => {
     if (next === null) return;
-    const input = source.derivative?.inputs[index] ?? `input ${index}`;
-    const formula = source.derivative?.formulas[index];
-    if (formula !== undefined) derivatives.push(`${input}: ${withSavedValues(formula, step.node)}`);
-    const target = (next as Node & FormulaSource).variable ? names.of((next as Node & FormulaSource).variable!) : next.name();
+    const formula = derivative?.formulas[index];
+    if (formula !== undefined) derivatives.push(`${derivative!.inputs[index]}: ${withSavedValues(formula, step.node)}`);
+    const target = next instanceof AccumulateGrad ? names.of(next.variable) : next.name();
     const gradient = step.gradInputs[index];
     sent.push(`→ ${target}: ${gradient ? gradientText(gradient) : 'None'}`);
   });
