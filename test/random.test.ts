@@ -114,6 +114,10 @@ describe('Generator matches PyTorch 1.13 on this CPU, bit for bit', () => {
 
   for (const layer of fixture.linear) {
     it(`nn.Linear(${layer.in_features}, ${layer.out_features}) after manual_seed(${layer.seed}): weight, then bias`, () => {
+      // kaiming_uniform_(a=sqrt(5)) and the bias bound, computed as torch.nn.init computes them in Python.
+      const gain = Math.sqrt(2 / (1 + Math.sqrt(5) ** 2));
+      expect(Math.sqrt(3) * (gain / Math.sqrt(layer.in_features))).toBe(layer.weight_bound);
+      expect(1 / Math.sqrt(layer.in_features)).toBe(layer.bias_bound);
       const generator = new Generator().manual_seed(layer.seed);
       const weight = generator.uniform(layer.in_features * layer.out_features, 'float32', -layer.weight_bound, layer.weight_bound);
       const bias = generator.uniform(layer.out_features, 'float32', -layer.bias_bound, layer.bias_bound);
