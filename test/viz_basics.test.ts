@@ -24,7 +24,7 @@ describe('escaping and text tables', () => {
 
   it('writes HTML tables with escaped headers and captions', () => {
     const html = htmlTable(['a<b'], [['<i>kept</i>']], 'x & y');
-    expect(html).toContain('<th style="padding:2px 8px;text-align:left;vertical-align:top;font-family:monospace;white-space:pre">a&lt;b</th>');
+    expect(html).toContain('<th style="padding:2px 8px;text-align:left;vertical-align:top;font-family:monospace;white-space:pre;border-bottom:1px solid rgba(128, 128, 128, 0.3)">a&lt;b</th>');
     expect(html).toContain('<i>kept</i>');
     expect(html).toContain('x &amp; y</caption>');
     parseXml(html);

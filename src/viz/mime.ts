@@ -43,7 +43,8 @@ export function alignColumns(rows: readonly (readonly string[])[]): string {
 
 /** An HTML table from a header row and body rows of already-escaped cell HTML. */
 export function htmlTable(header: readonly string[], rows: readonly (readonly string[])[], caption = ''): string {
-  const cellStyle = 'padding:2px 8px;text-align:left;vertical-align:top;font-family:monospace;white-space:pre';
+  // Translucent grey rules read on light and dark themes alike.
+  const cellStyle = 'padding:2px 8px;text-align:left;vertical-align:top;font-family:monospace;white-space:pre;border-bottom:1px solid rgba(128, 128, 128, 0.3)';
   const head = `<tr>${header.map((title) => `<th style="${cellStyle}">${escapeHtml(title)}</th>`).join('')}</tr>`;
   const body = rows.map((row) => `<tr>${row.map((cell) => `<td style="${cellStyle}">${cell}</td>`).join('')}</tr>`).join('');
   const captionHtml = caption ? `<caption style="caption-side:top;text-align:left;font-family:monospace">${escapeHtml(caption)}</caption>` : '';
