@@ -392,3 +392,30 @@ describe('with nn modules', () => {
     expect(String(grads(model)).split('\n')[4]).toMatch(/^2\.bias +\(1\) +\[[^\]]+\] +\[1\.\] +1\.$/);
   });
 });
+
+describe('through the kernel display layer', () => {
+  it('awaits the graph display and updates one live display in place', async () => {
+    const { createDisplayFunctions, toMimeBundle } = await import('../kernel/display/index.js');
+    const { loss } = tutorialCase();
+    const bundle = await toMimeBundle(graph(loss));
+    expect(bundle['text/plain']).toBe('<graph: 8 nodes>');
+    expect(String(bundle['image/svg+xml'])).toMatch(/^<svg/);
+
+    const sent: { bundle: Record<string, unknown>; displayId: string | undefined; update: boolean }[] = [];
+    const { display } = createDisplayFunctions({
+      display: (shown, _metadata, transient, update) => sent.push({ bundle: shown, displayId: transient.display_id, update }),
+      clearOutput: () => undefined,
+    });
+    let now = 0;
+    const view = live({ title: 'kernel', publish: display, clock: () => now });
+    now = 1000;
+    view.update({ epoch: 1, loss: 2 });
+    view.close();
+    expect(sent.map((entry) => [entry.displayId, entry.update])).toEqual([
+      [view.display_id, false],
+      [view.display_id, true],
+      [view.display_id, true],
+    ]);
+    expect(sent[2]!.bundle['text/plain']).toBe('kernel: epoch 1 · loss 2 · done');
+  });
+});
