@@ -847,13 +847,31 @@ export class Generator {
     }
   }
 
-  /** As bernoulli_(p) on a float32 tensor (and dropout's mask): 1 where a 53-bit uniform falls below p. */
-  bernoulli(n: number, p: number): Float32Array {
-    if (!(p >= 0 && p <= 1)) {
-      throw new RuntimeError(`bernoulli_ expects p to be in [0, 1], but got p=${formatDouble(p)}`);
-    }
+  /**
+   * As bernoulli_(p) on a tensor of n elements (and dropout's mask): 1 where a uniform falls below p. A scalar p
+   * is compared with 53-bit uniforms; per-element probabilities (torch.bernoulli(probs), expanded to n
+   * elements) with 24-bit uniforms when they are float32 and 53-bit ones when float64, as ATen does.
+   */
+  bernoulli(n: number, p: number | Float32Array | Float64Array): Float32Array {
     const out = new Float32Array(n);
-    for (let i = 0; i < n; i++) out[i] = this.uniformDouble() < p ? 1 : 0;
+    if (typeof p === 'number') {
+      if (!(p >= 0 && p <= 1)) {
+        throw new RuntimeError(`bernoulli_ expects p to be in [0, 1], but got p=${formatDouble(p)}`);
+      }
+      for (let i = 0; i < n; i++) out[i] = this.uniformDouble() < p ? 1 : 0;
+      return out;
+    }
+    const singlePrecision = p instanceof Float32Array;
+    for (let i = 0; i < n; i++) {
+      const probability = p[i]!;
+      if (!(probability >= 0 && probability <= 1)) {
+        throw new RuntimeError(
+          'Expected p_in >= 0 && p_in <= 1 to be true, but got false.  (Could this error message be improved?  ' +
+            'If so, please report an enhancement request to PyTorch.)',
+        );
+      }
+      out[i] = (singlePrecision ? this.uniformFloat() : this.uniformDouble()) < probability ? 1 : 0;
+    }
     return out;
   }
 }

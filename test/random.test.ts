@@ -23,6 +23,7 @@ type Call =
   | { op: 'randint'; low: number; high: number; n: number }
   | { op: 'randperm'; n: number }
   | { op: 'bernoulli'; n: number; p: number }
+  | { op: 'bernoulli_probs'; probs: number[]; dtype: Dtype }
   | { op: 'exponential'; n: number; dtype: Dtype; lambd?: number }
   | { op: 'multinomial'; probs: number[]; shape: number[]; dtype: Dtype; n: number; replacement: boolean };
 type Encoded = { values: number[] } | { sha256: string; head: number[]; numel: number };
@@ -71,6 +72,10 @@ function draw(generator: Generator, call: Call): Drawn {
       return BigInt64Array.from(generator.randperm(call.n), BigInt);
     case 'bernoulli':
       return generator.bernoulli(call.n, call.p);
+    case 'bernoulli_probs': {
+      const probs = call.dtype === 'float32' ? Float32Array.from(call.probs) : Float64Array.from(call.probs);
+      return generator.bernoulli(probs.length, probs);
+    }
     case 'exponential':
       return generator.exponential(call.n, call.dtype, call.lambd);
     case 'multinomial': {
@@ -302,6 +307,7 @@ describe("errors carry PyTorch's messages", () => {
     ['uniform_range_large', () => generator.uniform(3, 'float32', 1e20, 1)],
     ['bernoulli_p_nan', () => generator.bernoulli(3, NaN)],
     ['seed_overflow', () => generator.manual_seed(2n ** 64n)],
+    ['bernoulli_probs', () => generator.bernoulli(2, Float32Array.of(0.5, 1.5))],
     ['exponential_lambda', () => generator.exponential(3, 'float32', -1)],
     ['multinomial_samples', () => generator.multinomial(Float32Array.of(1, 2), 2, 0)],
     ['multinomial_too_many', () => generator.multinomial(Float32Array.of(1, 2), 2, 3)],
