@@ -4,7 +4,7 @@ import { cellBackground, colorScaleExtent } from './colorScale.js';
 import { escapeHtml, RenderedView, type MimeBundle } from './mime.js';
 import { namedTensors } from './naming.js';
 import { options } from './options.js';
-import { axisIndices, isSummarized, tensorElementText } from './valueText.js';
+import { axisIndices, flattenList, isSummarized, tensorElementText } from './valueText.js';
 import { sizeRepr } from '../format.js';
 import { dtypeName, type HasNamedParameters, type TensorLike } from './runtimeShapes.js';
 
@@ -40,8 +40,8 @@ export function tensorTableHtml(tensor: TensorLike, caption: string, viewOptions
     return `<table class="tsgrad-tensor" style="${TABLE_STYLE}">${head}<tr><td style="${CELL_STYLE}">(no elements)</td></tr></table>`;
   }
   const summarize = isSummarized(tensor);
-  const format = tensorElementText(tensor);
   const values = tensor.tolist() as Nested;
+  const format = tensorElementText(tensor, flattenList(values));
   const shownAxes = shape.map((size) => axisIndices(size, summarize));
   const extent = colors ? colorScaleExtent(shownValues(values, shownAxes)) : 0;
   const cell = (value: number | boolean): string => {

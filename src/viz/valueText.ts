@@ -11,15 +11,20 @@ export function dtypeKey(tensor: TensorLike): DTypeName {
   return String(tensor.dtype).replace(/^torch\./, '') as DTypeName;
 }
 
-/** Every element of a tensor in row-major order, booleans as 0 and 1. */
-export function flatValues(tensor: TensorLike): number[] {
+/** The elements of a `tolist()` result in row-major order, booleans as 0 and 1. */
+export function flattenList(list: unknown): number[] {
   const values: number[] = [];
   const collect = (item: Nested): void => {
     if (Array.isArray(item)) item.forEach(collect);
     else values.push(Number(item));
   };
-  collect(tensor.tolist() as Nested);
+  collect(list as Nested);
   return values;
+}
+
+/** Every element of a tensor in row-major order, booleans as 0 and 1. */
+export function flatValues(tensor: TensorLike): number[] {
+  return flattenList(tensor.tolist());
 }
 
 /** Whether the repr summarises this tensor (more elements than the print threshold). */
