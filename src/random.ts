@@ -20,6 +20,10 @@ const DEFAULT_SEED = 67280421310721n;
 const UINT64_MASK = (1n << 64n) - 1n;
 
 // Byte offsets of CPUGeneratorImplState, the struct torch.get_rng_state() copies out.
+const SEED_OFFSET = 0;
+const LEFT_OFFSET = 8;
+const SEEDED_OFFSET = 12;
+const NEXT_OFFSET = 16;
 const WORDS_OFFSET = 24;
 const NORMAL_Y_OFFSET = WORDS_OFFSET + 8 * STATE_SIZE + 8;
 const NORMAL_RHO_OFFSET = NORMAL_Y_OFFSET + 8;
@@ -522,6 +526,7 @@ export class Generator {
   private readonly engine = new MersenneTwister();
   private initialSeed = DEFAULT_SEED;
   private nextDoubleNormal: number | undefined;
+  /** normal_distribution<float>'s cache: no CPU kernel draws from it, but states carry it, so it round-trips. */
   private nextFloatNormal: number | undefined;
   private readonly sinCos = new Float32Array(2);
 
@@ -560,10 +565,10 @@ export class Generator {
   get_state(): Uint8Array {
     const bytes = new Uint8Array(STATE_BYTES);
     const view = new DataView(bytes.buffer);
-    view.setBigUint64(0, this.initialSeed, true);
-    view.setInt32(8, this.engine.left, true);
-    view.setInt32(12, 1, true);
-    view.setBigUint64(16, BigInt(this.engine.next), true);
+    view.setBigUint64(SEED_OFFSET, this.initialSeed, true);
+    view.setInt32(LEFT_OFFSET, this.engine.left, true);
+    view.setInt32(SEEDED_OFFSET, 1, true);
+    view.setBigUint64(NEXT_OFFSET, BigInt(this.engine.next), true);
     for (let i = 0; i < STATE_SIZE; i++) view.setUint32(WORDS_OFFSET + 8 * i, this.engine.state[i]!, true);
     if (this.nextDoubleNormal !== undefined) {
       view.setFloat64(NORMAL_Y_OFFSET, this.nextDoubleNormal, true);
@@ -585,13 +590,13 @@ export class Generator {
       );
     }
     const view = new DataView(state.buffer, state.byteOffset, state.byteLength);
-    const left = view.getInt32(8, true);
-    const seeded = view.getInt32(12, true) !== 0;
-    const next = view.getBigUint64(16, true);
+    const left = view.getInt32(LEFT_OFFSET, true);
+    const seeded = view.getInt32(SEEDED_OFFSET, true) !== 0;
+    const next = view.getBigUint64(NEXT_OFFSET, true);
     if (!seeded || left <= 0 || left > STATE_SIZE || next > BigInt(STATE_SIZE)) {
       throw new RuntimeError('Invalid mt19937 state');
     }
-    this.initialSeed = view.getBigUint64(0, true);
+    this.initialSeed = view.getBigUint64(SEED_OFFSET, true);
     this.engine.left = left;
     this.engine.next = Number(next);
     for (let i = 0; i < STATE_SIZE; i++) this.engine.state[i] = view.getUint32(WORDS_OFFSET + 8 * i, true);
@@ -656,45 +661,31 @@ export class Generator {
     return fma(radius * libmCos(theta), std, mean);
   }
 
-  /** normal_fill<double>: all uniforms first, Box–Muller over blocks of 16, the tail block redrawn. */
+  /** normal_fill<double>: Box–Muller in double with glibc's log, sin and cos. */
   private normalFillDouble(n: number, mean: number, std: number): Float64Array {
     const data = new Float64Array(n);
-    for (let i = 0; i < n; i++) data[i] = this.uniformDouble();
-    const transformBlock = (start: number): void => {
+    return fillInBlocksOf16(data, () => this.uniformDouble(), (start) => {
       for (let j = start; j < start + 8; j++) {
         const radius = Math.sqrt(-2 * libmLog(1 - data[j]!));
         const theta = 2 * Math.PI * data[j + 8]!;
         data[j] = fma(radius * libmCos(theta), std, mean);
         data[j + 8] = fma(radius * libmSin(theta), std, mean);
       }
-    };
-    for (let start = 0; start + 16 <= n; start += 16) transformBlock(start);
-    if (n % 16 !== 0) {
-      for (let i = n - 16; i < n; i++) data[i] = this.uniformDouble();
-      transformBlock(n - 16);
-    }
-    return data;
+    });
   }
 
-  /** normal_fill_AVX2: as normal_fill, with ATen's float32 vector log and sincos. */
+  /** normal_fill_AVX2: Box–Muller in float32 with ATen's vector log and sincos. */
   private normalFillFloat(n: number, mean: number, std: number): Float32Array {
     const data = new Float32Array(n);
-    for (let i = 0; i < n; i++) data[i] = this.uniformFloat();
     const sinCos = this.sinCos;
-    const transformBlock = (start: number): void => {
+    return fillInBlocksOf16(data, () => this.uniformFloat(), (start) => {
       for (let j = start; j < start + 8; j++) {
         const radius = f32(Math.sqrt(f32(-2 * avxLogf(f32(1 - data[j]!)))));
         avxSinCosf(f32(TWO_PI_F * data[j + 8]!), sinCos);
         data[j] = fmaf(f32(radius * sinCos[1]!), std, mean);
         data[j + 8] = fmaf(f32(radius * sinCos[0]!), std, mean);
       }
-    };
-    for (let start = 0; start + 16 <= n; start += 16) transformBlock(start);
-    if (n % 16 !== 0) {
-      for (let i = n - 16; i < n; i++) data[i] = this.uniformFloat();
-      transformBlock(n - 16);
-    }
-    return data;
+    });
   }
 
   /** As torch.rand(n) / uniform_(from, to): 24 random bits per float32, 53 per float64. */
@@ -874,6 +865,25 @@ export class Generator {
     }
     return out;
   }
+}
+
+/**
+ * normal_fill's schedule: every element gets a uniform, blocks of 16 are transformed in place (8 pairs), and
+ * a partial last block is redrawn as the last 16 elements, overlapping the block before it.
+ */
+function fillInBlocksOf16<T extends Float32Array | Float64Array>(
+  data: T,
+  draw: () => number,
+  transformBlock: (start: number) => void,
+): T {
+  const n = data.length;
+  for (let i = 0; i < n; i++) data[i] = draw();
+  for (let start = 0; start + 16 <= n; start += 16) transformBlock(start);
+  if (n % 16 !== 0) {
+    for (let i = n - 16; i < n; i++) data[i] = draw();
+    transformBlock(n - 16);
+  }
+  return data;
 }
 
 /** A double as C++ streams print it by default (printf's %g, six significant digits), as in PyTorch's messages. */
