@@ -57,6 +57,7 @@ const DEFAULT_STARTUP_SECONDS = 60;
 const INTERRUPT_GRACE_MS = 10_000;
 const SHUTDOWN_GRACE_MS = 10_000;
 const POLL_SLICE_MS = 1000;
+const HEARTBEAT_PROBE_MS = 500;
 
 /** Thrown inside a run when the kernel process ends while a reply is awaited. */
 class KernelDiedError extends Error {
@@ -85,6 +86,7 @@ export async function runNotebook(notebook: Notebook, options: RunOptions = {}):
     kernelProcess = await startKernel(kernel, cwd);
     options.onKernelStarted?.(kernelProcess);
     const startupMs = (options.startupTimeoutSeconds ?? DEFAULT_STARTUP_SECONDS) * 1000;
+    await waitForHeartbeat(kernelProcess, startupMs);
     client = await untilExit(kernelProcess, JupyterClient.connect(kernelProcess.info, startupMs));
     const info = await untilExit(kernelProcess, client.request('shell', 'kernel_info_request', {}, startupMs));
     recordKernel(executed, kernel, info.reply.content);
@@ -196,6 +198,23 @@ async function interrupt(client: JupyterClient, kernelProcess: KernelProcess, ke
     await untilExit(kernelProcess, client.request('control', 'interrupt_request', {}, INTERRUPT_GRACE_MS)).catch(() => undefined);
   } else {
     kernelProcess.process.kill('SIGINT');
+  }
+}
+
+/**
+ * Waits until the kernel's heartbeat answers. A client is made only then: one abandoned half-way through
+ * connecting (the kernel died while starting) would keep its sockets, and this process, alive.
+ */
+async function waitForHeartbeat(kernelProcess: KernelProcess, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    try {
+      await untilExit(kernelProcess, JupyterClient.ping(kernelProcess.info, HEARTBEAT_PROBE_MS));
+      return;
+    } catch (error) {
+      if (error instanceof KernelDiedError) throw error;
+      if (performance.now() > deadline) throw new Error(`the kernel's heartbeat did not answer within ${timeoutMs / 1000} s`);
+    }
   }
 }
 
