@@ -4,7 +4,8 @@ import * as creation from './creation.js';
 import * as gradMode from './autograd/grad_mode.js';
 import * as autogradApi from './autograd/api.js';
 import { Node, AccumulateGrad, OpNode, RemovableHandle } from './autograd/node.js';
-import * as F from './ops/functional.js';
+import * as nn from './nn/index.js';
+import * as optim from './optim/index.js';
 import * as P from './ops/pointwise.js';
 import * as A from './ops/activation.js';
 import * as R from './ops/reduction.js';
@@ -54,7 +55,8 @@ export const torch = {
     grad: autogradApi.grad,
     graph: { Node },
   },
-  nn: { functional: F },
+  nn,
+  optim,
   /** `torch.add(input, other, {alpha})`. */
   add: (input: Tensor, other: Operand, options?: { alpha?: number }) => input.add(other, options),
   /** `torch.sub(input, other, {alpha})`. */
