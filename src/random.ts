@@ -6,6 +6,11 @@
  * The fills return values in the order PyTorch's kernels write them: for a contiguous tensor, memory order.
  * normal_ on a non-contiguous tensor takes the scalar path whatever its size (pass contiguous = false), and
  * TensorIterator visits such a tensor in the order of its strides, largest-stride dimension outermost.
+ *
+ * float64 normals and exponentials use Math.log, Math.sin and Math.cos, and V8's libm rounds the last bit
+ * of a few percent of results differently from glibc's, which PyTorch calls; those values can differ from
+ * PyTorch's in the last ulp or two. Everything else, float32 included (its path has its own log and sincos),
+ * matches bit for bit.
  */
 import { RuntimeError } from './errors.js';
 
@@ -230,297 +235,6 @@ function avxSinCosf(theta: number, out: Float32Array): void {
   out[1] = cosSign * (sinFirst ? cosPoly : sinPoly);
 }
 
-// glibc's double log, sin and cos, as libm.so.6 (2.36) runs them on x86-64 CPUs with FMA: the normal
-// kernels call them for float64, and V8's Math.log/sin/cos differ from them in the last bit of a few
-// percent of results. The roundings follow glibc's C with the multiply-adds that GCC fuses when it builds
-// the -mfma variants. The constants are glibc's (its log table is a searched set, not derivable); the sin
-// and cos table of k/128 is computed at load.
-
-const LOG_LN2_HIGH = 0.6931471805598903;
-const LOG_LN2_LOW = 5.497923018708371e-14;
-const LOG_NEAR_ONE_POLY = [
-  -0.5, 0.3333333333333352, -0.24999999999998432, 0.19999999999320328,
-  -0.16666666669929706, 0.14285715076560868, -0.12499997863982555, 0.11110712032936046,
-  -0.10000486757818193, 0.09181994006195467, -0.08328363062289341,
-];
-const LOG_POLY = [
-  -0.5000000000000001, 0.33333333331825593, -0.2499999999622955,
-  0.20000304511814496, -0.16667054827627667,
-];
-const LOG_TABLE = new Float64Array([
-  1.4504249240398293, -0.3718565645633589, 1.442253508327276, -0.36620682668944937,
-  1.4341736174350004, -0.3605888069791945, 1.426183816329995, -0.3550022171419869,
-  1.4182825527052965, -0.34944666968829097, 1.4104682921759335, -0.3439217713603284,
-  1.4027396147468003, -0.3384271921261188, 1.3950954438932313, -0.332962831494342,
-  1.3875338232485754, -0.32752794345742586, 1.3800539211058593, -0.32212257167088865,
-  1.3726542695419708, -0.3167462884799761, 1.3653332798446802, -0.3113985598928366,
-  1.358090204587874, -0.3060794515165526, 1.3509234892132138, -0.300788424667644,
-  1.3438320840699889, -0.2955252968476998, 1.3368146974742003, -0.29028969275850613,
-  1.329870114677736, -0.2850812793277555, 1.322997339161106, -0.27989987391470095,
-  1.316195352741367, -0.27474526621870154, 1.3094628125672239, -0.2696169863701243,
-  1.3027990455471041, -0.26451506180308115, 1.2962024229438942, -0.2594387762767383,
-  1.2896726275815547, -0.2543884090981692, 1.2832080305745537, -0.24936321635129843,
-  1.276807885983376, -0.24436312405975968, 1.2704714060687552, -0.23938801747897287,
-  1.2641976054949482, -0.23443761696705678, 1.257985357514882, -0.22951151871518505,
-  1.2518337750655457, -0.2246094963439873, 1.2457421919097305, -0.21973149037705753,
-  1.2397094966625508, -0.2148770752847895, 1.2337348463589233, -0.210046029103637,
-  1.2278176973028803, -0.20523836373934046, 1.2219570190618474, -0.20045368751368642,
-  1.2161519732977757, -0.1956917537758045, 1.2104018095009725, -0.19095237845203883,
-  1.204705805718973, -0.18623539250290833, 1.1990631185441964, -0.18154051731551135,
-  1.1934733004462308, -0.1768677957431919, 1.1879350812847385, -0.17221657406412305,
-  1.1824481322833125, -0.16758697765942543, 1.1770114976921955, -0.16297859687290384,
-  1.1716248121809465, -0.15839151377804228, 1.1662869231674715, -0.15382513241456763,
-  1.1609977486762766, -0.14927976358922024, 1.1557563220795803, -0.14475495398119165,
-  1.1505619105480347, -0.14025044090817573, 1.1454138888505974, -0.1357660466685502,
-  1.140311877374656, -0.1313018016355727, 1.1352550225747513, -0.12685731518763532,
-  1.1302429094831266, -0.1224325737671279, 1.1252747693068048, -0.11802724521862729,
-  1.1203501571039876, -0.11364127671663482, 1.1154683327680124, -0.10927434611278386,
-  1.1106291463292157, -0.10492665324943573, 1.1058315813301596, -0.10059761422644442,
-  1.1010752177696026, -0.09628717309055901, 1.0963597137952512, -0.09199534069557558,
-  1.0916844827550398, -0.08772190036688698, 1.0870487291277784, -0.08346643613867855,
-  1.082452357388312, -0.07922916827544668, 1.0778948225025884, -0.0750099004750382,
-  1.0733751731601076, -0.07080805133352897, 1.068893585073351, -0.06662408085151128,
-  1.0644491706655506, -0.06245745471915143, 1.0600414846328305, -0.0583080438042316,
-  1.0556701316181605, -0.05417576112313327, 1.051334750556926, -0.050060547896805474,
-  1.0470347288442157, -0.045962101199052086, 1.0427699229652954, -0.04188056008865715,
-  1.0385395013738175, -0.03781540056183985, 1.034343418940345, -0.03376684757915882,
-  1.0301811073173315, -0.029734619131772888, 1.026052043621297, -0.025718470239212365,
-  1.0219561082336197, -0.021718543925430822, 1.0178926505784922, -0.01773446126981071,
-  1.0138614436244586, -0.013766252464051831, 1.0098620186501341, -0.009813706322574944,
-  1.0058938559734134, -0.005876555150052809, 1.00195696235014, -0.0019550499938532084,
-  0.9961089923088509, 0.0038985973556009412, 0.9884170338185201, 0.011650571286395461,
-  0.9808429191005297, 0.019342955478919066, 0.9733840169987446, 0.0269766014846482,
-  0.9660377568876556, 0.034552359728422744, 0.9588014945307369, 0.04207121767183253,
-  0.9516728569073111, 0.049533940950141186, 0.9446494635965822, 0.056941358295944156,
-  0.9377288993026223, 0.06429439168346107, 0.9309091073790681, 0.0715936354946507,
-  0.924187681612722, 0.07884010933776153, 0.9175626765599192, 0.08603438905970506,
-  0.9110320403624034, 0.09317721180013905, 0.9045935839762024, 0.10026951462748457,
-  0.8982456375922825, 0.10731170956330516, 0.8919860966782501, 0.11430473320717738,
-  0.8858131121185129, 0.12124928503033061, 0.879725075760676, 0.12814583422959913,
-  0.8737201372634685, 0.1349951636851756, 0.8677966405782273, 0.1417978768189414,
-  0.8619528050060739, 0.14855476039031146, 0.8561872354420692, 0.1552661937658968,
-  0.8504983927816893, 0.16193275688146969, 0.8448844572790304, 0.16855539792220497,
-  0.8393442741575965, 0.1751343179947753, 0.8338762249349438, 0.1816702989864325,
-  0.8284789320557778, 0.18816387146023317, 0.8231510800065832, 0.1946155228479256,
-  0.8178913903778707, 0.20102572579389744, 0.8126984007245374, 0.2073952090795501,
-  0.8075710029460227, 0.21372429840596396, 0.8025078881160415, 0.2200135945981856,
-  0.7975077379364331, 0.22626374162859975, 0.792569604966373, 0.23247494747693054,
-  0.7876923641254114, 0.23864766620658884, 0.7828746724940998, 0.24478265647405806,
-  0.7781155388790811, 0.25088025827324145, 0.7734139557869777, 0.2569408552510595,
-  0.7687687179914933, 0.26296511155101143, 0.7641790698041854, 0.2689531327189343,
-  0.7596438763692399, 0.27490553924610595, 0.7551621951078668, 0.2808227248478943,
-  0.7507331780216866, 0.286704979267256, 0.7463557196361751, 0.29255295645509705,
-  0.7420289364869653, 0.2983670386142876, 0.7377521537065876, 0.30414734587282055,
-  0.7335242966002608, 0.30989455774829366, 0.729344777457841, 0.31560871301871884,
-]);
-
-const LOG_OFFSET_HIGH = 0x3fe60000;
-const NEAR_ONE_LOW = 1 - 2 ** -4;
-const NEAR_ONE_HIGH = 1 + 0x109 * 2 ** -12;
-
-/** glibc's log (sysdeps/ieee754/dbl-64/e_log.c, FMA build). */
-export function libmLog(x: number): number {
-  if (x >= NEAR_ONE_LOW && x < NEAR_ONE_HIGH) return x === 1 ? 0 : logNearOne(x);
-  let high = highWord(x);
-  let low = lowWord(x);
-  if (!(x >= 2 ** -1022) || x === Infinity) {
-    if (x === 0) return -Infinity;
-    if (!(x > 0) || x === Infinity) return x === Infinity ? x : NaN;
-    // A subnormal: scale it into the normal range and take the 52 back from its exponent field.
-    const scaled = x * 2 ** 52;
-    high = highWord(scaled) - (52 << 20);
-    low = lowWord(scaled);
-  }
-  const offsetHigh = (high - LOG_OFFSET_HIGH) | 0;
-  const index = (offsetHigh >>> 13) & 127;
-  const exponent = offsetHigh >> 20;
-  const z = fromWords(high - (offsetHigh & 0xfff00000), low);
-  const inverseC = LOG_TABLE[2 * index]!;
-  const logC = LOG_TABLE[2 * index + 1]!;
-  const r = fma(z, inverseC, -1);
-  const w = exponent * LOG_LN2_HIGH + logC;
-  const hi = w + r;
-  const lo = fma(exponent, LOG_LN2_LOW, w - hi + r);
-  const r2 = r * r;
-  const a = LOG_POLY;
-  const tail = fma(r2, fma(r, a[4]!, a[3]!), fma(r, a[2]!, a[1]!));
-  return fma(r * r2, tail, fma(r2, a[0]!, lo)) + hi;
-}
-
-function logNearOne(x: number): number {
-  const b = LOG_NEAR_ONE_POLY;
-  const r = x - 1;
-  const r2 = r * r;
-  const r3 = r * r2;
-  const inner = fma(r3, b[10]!, fma(r2, b[9]!, fma(r, b[8]!, b[7]!)));
-  const middle = fma(r3, inner, fma(r2, b[6]!, fma(r, b[5]!, b[4]!)));
-  const outer = fma(r3, middle, fma(r2, b[3]!, fma(r, b[2]!, b[1]!)));
-  // r split into 26-bit halves so that -r^2/2 is computed exactly.
-  const scaled = r * 2 ** 27;
-  const rHigh = r + scaled - scaled;
-  const rLow = r - rHigh;
-  const halfSquare = rHigh * rHigh * b[0]!;
-  const hi = r + halfSquare;
-  let lo = r - hi + halfSquare;
-  lo = fma(b[0]! * rLow, rHigh + r, lo);
-  return fma(r3, outer, lo) + hi;
-}
-
-const SIN_S1 = -0x15555555555555 * 2 ** -55;
-const SIN_S2 = 0x11111111110ece * 2 ** -59;
-const SIN_S3 = -0x1a01a019db08b8 * 2 ** -65;
-const SIN_S4 = 0x171de27b9a7ed9 * 2 ** -71;
-const SIN_S5 = -0x1addffc2fcdf59 * 2 ** -78;
-const SIN_SN3 = -1.66666666666664880952546298448555e-1;
-const SIN_SN5 = 8.33333214285722277379541354343671e-3;
-const COS_CS2 = 4.99999999999999999999950396842453e-1;
-const COS_CS4 = -4.16666666666664434524222570944589e-2;
-const COS_CS6 = 1.38888874007937613028114285595617e-3;
-const TABLE_ROUNDER = 1.5 * 2 ** 45; // adding it rounds |x| < 1 to a multiple of 1/128 held in the low word
-const HALF_PI_HIGH = 0x1921fb54442d18 * 2 ** -52;
-const HALF_PI_LOW = 0x11a62633145c07 * 2 ** -106;
-const HALF_PI_PART1 = 0x1921fb58000000 * 2 ** -52;
-const HALF_PI_PART2 = -0x1dde973c000000 * 2 ** -79;
-const HALF_PI_PART3 = -0x1cb3b398000000 * 2 ** -107;
-const HALF_PI_PART4 = -0x1d747f23e32ed7 * 2 ** -135;
-const TWO_OVER_PI = 0x145f306dc9c883 * 2 ** -53;
-const INTEGER_ROUNDER = 1.5 * 2 ** 52;
-
-/** sin and cos of k/128 for k = 0..109, each as a double plus the double nearest its remainder. */
-const SIN_COS_TABLE = buildSinCosTable(110);
-
-function buildSinCosTable(size: number): Float64Array {
-  const table = new Float64Array(4 * size);
-  for (let k = 0; k < size; k++) {
-    const x = k / 128;
-    const square = x * x;
-    // Taylor series in double-double: exact to far below the low part's last bit for |x| < 1.
-    let sinTerm: DoubleDouble = [x, 0];
-    let cosTerm: DoubleDouble = [1, 0];
-    let sinSum: DoubleDouble = [x, 0];
-    let cosSum: DoubleDouble = [1, 0];
-    for (let n = 1; n < 20; n++) {
-      sinTerm = ddDivide(ddMultiply(sinTerm, -square), 2 * n * (2 * n + 1));
-      cosTerm = ddDivide(ddMultiply(cosTerm, -square), (2 * n - 1) * (2 * n));
-      sinSum = ddAdd(sinSum, sinTerm);
-      cosSum = ddAdd(cosSum, cosTerm);
-    }
-    table.set([sinSum[0], sinSum[1], cosSum[0], cosSum[1]], 4 * k);
-  }
-  return table;
-}
-
-type DoubleDouble = [number, number];
-
-function ddAdd([aHigh, aLow]: DoubleDouble, [bHigh, bLow]: DoubleDouble): DoubleDouble {
-  const sum = addExact(aHigh, bHigh);
-  return [addExact(sum, roundingError + aLow + bLow), roundingError];
-}
-
-function ddMultiply([high, low]: DoubleDouble, factor: number): DoubleDouble {
-  const product = high * factor;
-  return [addExact(product, fma(high, factor, -product) + low * factor), roundingError];
-}
-
-function ddDivide([high, low]: DoubleDouble, divisor: number): DoubleDouble {
-  const quotient = high / divisor;
-  const remainder = high - quotient * divisor - fma(quotient, divisor, -quotient * divisor) + low;
-  return [addExact(quotient, remainder / divisor), roundingError];
-}
-
-/** sin(x + dx) for |x| < 0.855469, from a Taylor series or the table (do_sin). */
-function sinOfSum(x: number, dx: number): number {
-  if (Math.abs(x) < 0.126) {
-    const xx = x * x;
-    let poly = fma(SIN_S5, xx, SIN_S4);
-    poly = fma(poly, xx, SIN_S3);
-    poly = fma(poly, xx, SIN_S2);
-    poly = fma(poly, xx, SIN_S1);
-    return x + fma(fma(poly, x, -0.5 * dx), xx, dx);
-  }
-  const sign = x;
-  if (x <= 0) dx = -dx;
-  const rounded = TABLE_ROUNDER + Math.abs(x);
-  const k = 4 * lowWord(rounded);
-  x = Math.abs(x) - (rounded - TABLE_ROUNDER);
-  const xx = x * x;
-  const s = x + fma(x * xx, fma(xx, SIN_SN5, SIN_SN3), dx);
-  const c = fma(x, dx, xx * fma(xx, fma(xx, COS_CS6, COS_CS4), COS_CS2));
-  const table = SIN_COS_TABLE;
-  const sn = table[k]!;
-  let correction = fma(s, table[k + 3]!, table[k + 1]!);
-  correction = fma(-sn, c, correction);
-  correction = fma(table[k + 2]!, s, correction);
-  const result = sn + correction;
-  return sign < 0 || Object.is(sign, -0) ? -result : result;
-}
-
-/** cos(x + dx) for |x| < 0.855469, from the table (do_cos). */
-function cosOfSum(x: number, dx: number): number {
-  if (x < 0) dx = -dx;
-  const rounded = TABLE_ROUNDER + Math.abs(x);
-  const k = 4 * lowWord(rounded);
-  x = Math.abs(x) - (rounded - TABLE_ROUNDER) + dx;
-  const xx = x * x;
-  const s = fma(x * xx, fma(xx, SIN_SN5, SIN_SN3), x);
-  const c = xx * fma(xx, fma(xx, COS_CS6, COS_CS4), COS_CS2);
-  const table = SIN_COS_TABLE;
-  const cs = table[k + 2]!;
-  let correction = fma(-s, table[k + 1]!, table[k + 3]!);
-  correction = fma(-cs, c, correction);
-  correction = fma(-table[k]!, s, correction);
-  return cs + correction;
-}
-
-const reduced: DoubleDouble = [0, 0];
-
-/** Reduces |x| < 105414350 by multiples of pi/2 into `reduced`, returning the quadrant (reduce_sincos). */
-function reduceByHalfPi(x: number): number {
-  const shifted = fma(x, TWO_OVER_PI, INTEGER_ROUNDER);
-  const multiple = shifted - INTEGER_ROUNDER;
-  const quadrant = lowWord(shifted) & 3;
-  const y = fma(-multiple, HALF_PI_PART2, fma(-multiple, HALF_PI_PART1, x));
-  const t2 = fma(-multiple, HALF_PI_PART3, y);
-  let db = fma(-multiple, HALF_PI_PART3, y - t2);
-  const b = fma(-multiple, HALF_PI_PART4, t2);
-  db += fma(-multiple, HALF_PI_PART4, t2 - b);
-  reduced[0] = b;
-  reduced[1] = db;
-  return quadrant;
-}
-
-function sinCosOfReduced(quadrant: number): number {
-  const value = quadrant & 1 ? cosOfSum(reduced[0], reduced[1]) : sinOfSum(reduced[0], reduced[1]);
-  return quadrant & 2 ? -value : value;
-}
-
-/** glibc's sin (sysdeps/ieee754/dbl-64/s_sin.c, FMA build) for |x| < 105414350. */
-export function libmSin(x: number): number {
-  const k = highWord(x) & 0x7fffffff;
-  if (k < 0x3e500000) return x;
-  if (k < 0x3feb6000) return sinOfSum(x, 0);
-  if (k < 0x400368fd) {
-    const value = cosOfSum(HALF_PI_HIGH - Math.abs(x), HALF_PI_LOW);
-    return x < 0 ? -value : value;
-  }
-  if (k < 0x419921fb) return sinCosOfReduced(reduceByHalfPi(x));
-  return Math.sin(x);
-}
-
-/** glibc's cos (sysdeps/ieee754/dbl-64/s_sin.c, FMA build) for |x| < 105414350. */
-export function libmCos(x: number): number {
-  const k = highWord(x) & 0x7fffffff;
-  if (k < 0x3e400000) return 1;
-  if (k < 0x3feb6000) return cosOfSum(x, 0);
-  if (k < 0x400368fd) {
-    const y = HALF_PI_HIGH - Math.abs(x);
-    const a = y + HALF_PI_LOW;
-    return sinOfSum(a, y - a + HALF_PI_LOW);
-  }
-  if (k < 0x419921fb) return sinCosOfReduced(reduceByHalfPi(x) + 1);
-  return Math.cos(x);
-}
-
 /** A torch.Generator for the CPU: PyTorch's mt19937 stream and the distributions drawn from it. */
 export class Generator {
   private readonly engine = new MersenneTwister();
@@ -608,7 +322,7 @@ export class Generator {
       if (state[FLOAT_NORMAL_VALID_OFFSET]) this.nextFloatNormal = view.getFloat32(FLOAT_NORMAL_OFFSET, true);
     } else if (normalValid) {
       // The legacy layout kept Box–Muller's radius and angle; PyTorch rebuilds the cached sine from them.
-      this.nextDoubleNormal = view.getFloat64(NORMAL_RHO_OFFSET, true) * libmSin(view.getFloat64(NORMAL_Y_OFFSET, true));
+      this.nextDoubleNormal = view.getFloat64(NORMAL_RHO_OFFSET, true) * Math.sin(view.getFloat64(NORMAL_Y_OFFSET, true));
     }
     return this;
   }
@@ -655,21 +369,21 @@ export class Generator {
     }
     const u1 = this.uniformDouble();
     const u2 = this.uniformDouble();
-    const radius = Math.sqrt(-2 * libmLog(1 - u2));
+    const radius = Math.sqrt(-2 * Math.log(1 - u2));
     const theta = 2 * Math.PI * u1;
-    this.nextDoubleNormal = radius * libmSin(theta);
-    return fma(radius * libmCos(theta), std, mean);
+    this.nextDoubleNormal = radius * Math.sin(theta);
+    return fma(radius * Math.cos(theta), std, mean);
   }
 
-  /** normal_fill<double>: Box–Muller in double with glibc's log, sin and cos. */
+  /** normal_fill<double>: Box–Muller in double. */
   private normalFillDouble(n: number, mean: number, std: number): Float64Array {
     const data = new Float64Array(n);
     return fillInBlocksOf16(data, () => this.uniformDouble(), (start) => {
       for (let j = start; j < start + 8; j++) {
-        const radius = Math.sqrt(-2 * libmLog(1 - data[j]!));
+        const radius = Math.sqrt(-2 * Math.log(1 - data[j]!));
         const theta = 2 * Math.PI * data[j + 8]!;
-        data[j] = fma(radius * libmCos(theta), std, mean);
-        data[j + 8] = fma(radius * libmSin(theta), std, mean);
+        data[j] = fma(radius * Math.cos(theta), std, mean);
+        data[j + 8] = fma(radius * Math.sin(theta), std, mean);
       }
     });
   }
@@ -745,7 +459,7 @@ export class Generator {
     }
     const out = dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
     const scale = -1 / lambd;
-    for (let i = 0; i < n; i++) out[i] = scale * libmLog(1 - this.uniformDouble());
+    for (let i = 0; i < n; i++) out[i] = scale * Math.log(1 - this.uniformDouble());
     return out;
   }
 

@@ -4,12 +4,12 @@
  * per-element call. A faster backend can replace `unaryKernel`/`binaryKernel` without touching the ops.
  */
 import type { Storage } from '../dtype.js';
-import { broadcastStrides, coalesce, forEachRow, type Strided } from './strided.js';
+import { broadcastStrides, coalesce, flatStep, forEachRow, isContiguous, numelOf, type Strided } from './strided.js';
 
-type UnaryLoop = (n: number, out: Storage, oo: number, os: number, x: Storage, xo: number, xs: number) => void;
+type UnaryLoop = (n: number, out: Storage, oo: number, os: number, x: Storage, xo: number, xs: number, s: number) => void;
 type BinaryLoop = (
   n: number, out: Storage, oo: number, os: number,
-  x: Storage, xo: number, xs: number, y: Storage, yo: number, ys: number,
+  x: Storage, xo: number, xs: number, y: Storage, yo: number, ys: number, s: number,
 ) => void;
 
 function arrayKind(array: Storage): number {
@@ -20,33 +20,40 @@ function arrayKind(array: Storage): number {
 export class UnaryKernel {
   private readonly loops: (UnaryLoop | undefined)[] = [];
 
-  /** `expression` computes the result from `a` (the element); `Math` is in scope. */
+  /** `expression` computes the result from `a` (the element) and the scalar parameter `s`; `Math` is in scope. */
   constructor(readonly expression: string) {}
 
   private loop(out: Storage, x: Storage): UnaryLoop {
     const key = arrayKind(out) * 3 + arrayKind(x);
+    const e = this.expression;
     return (this.loops[key] ??= new Function(
-      'n', 'out', 'oo', 'os', 'x', 'xo', 'xs',
-      `for (let i = 0; i < n; i++) { const a = x[xo]; out[oo] = ${this.expression}; oo += os; xo += xs; }`,
+      'n', 'out', 'oo', 'os', 'x', 'xo', 'xs', 's',
+      `if (os === 1 && xs === 1) { for (let i = 0; i < n; i++) { const a = x[xo + i]; out[oo + i] = ${e}; } return; }
+       if (os === 1 && xs === 0) { const a = x[xo]; const v = ${e}; for (let i = 0; i < n; i++) out[oo + i] = v; return; }
+       for (let i = 0; i < n; i++) { const a = x[xo]; out[oo] = ${e}; oo += os; xo += xs; }`,
     ) as UnaryLoop);
   }
 
   /** Writes f(x) into `out`; `x` is broadcast to `out`'s shape. */
-  run(out: Strided, x: Strided): void {
+  run(out: Strided, x: Strided, s = 0): void {
     const loop = this.loop(out._buffer, x._buffer);
     const shape = out._shape;
-    if (shape.length === 0) {
-      loop(1, out._buffer, out._offset, 1, x._buffer, x._offset, 1);
-      return;
+    if (isContiguous(shape, out._strides)) {
+      const n = numelOf(shape);
+      const xs = flatStep(x, shape, n);
+      if (xs >= 0) {
+        loop(n, out._buffer, out._offset, 1, x._buffer, x._offset, xs, s);
+        return;
+      }
     }
     const [dims, [os, xs]] = coalesce(shape, [out._strides, broadcastStrides(x, shape)]);
     if (dims.length <= 1) {
-      loop(dims.length ? dims[0] : 1, out._buffer, out._offset, os[0] ?? 1, x._buffer, x._offset, xs[0] ?? 1);
+      loop(dims.length ? dims[0] : 1, out._buffer, out._offset, os[0] ?? 1, x._buffer, x._offset, xs[0] ?? 1, s);
       return;
     }
     const last = dims.length - 1;
     forEachRow(dims, [os, xs], [out._offset, x._offset], (o, n) =>
-      loop(n, out._buffer, o[0], os[last], x._buffer, o[1], xs[last]));
+      loop(n, out._buffer, o[0], os[last], x._buffer, o[1], xs[last], s));
   }
 }
 
@@ -54,35 +61,43 @@ export class UnaryKernel {
 export class BinaryKernel {
   private readonly loops: (BinaryLoop | undefined)[] = [];
 
-  /** `expression` computes the result from `a` and `b`; `Math` is in scope. */
+  /** `expression` computes the result from `a`, `b` and the scalar parameter `s`; `Math` is in scope. */
   constructor(readonly expression: string) {}
 
   private loop(out: Storage, x: Storage, y: Storage): BinaryLoop {
     const key = arrayKind(out) * 9 + arrayKind(x) * 3 + arrayKind(y);
+    const e = this.expression;
     return (this.loops[key] ??= new Function(
-      'n', 'out', 'oo', 'os', 'x', 'xo', 'xs', 'y', 'yo', 'ys',
-      `for (let i = 0; i < n; i++) { const a = x[xo], b = y[yo]; out[oo] = ${this.expression}; ` +
-        'oo += os; xo += xs; yo += ys; }',
+      'n', 'out', 'oo', 'os', 'x', 'xo', 'xs', 'y', 'yo', 'ys', 's',
+      `if (os === 1 && xs === 1 && ys === 1) { for (let i = 0; i < n; i++) { const a = x[xo + i], b = y[yo + i]; out[oo + i] = ${e}; } return; }
+       if (os === 1 && xs === 1 && ys === 0) { const b = y[yo]; for (let i = 0; i < n; i++) { const a = x[xo + i]; out[oo + i] = ${e}; } return; }
+       if (os === 1 && xs === 0 && ys === 1) { const a = x[xo]; for (let i = 0; i < n; i++) { const b = y[yo + i]; out[oo + i] = ${e}; } return; }
+       for (let i = 0; i < n; i++) { const a = x[xo], b = y[yo]; out[oo] = ${e}; oo += os; xo += xs; yo += ys; }`,
     ) as BinaryLoop);
   }
 
   /** Writes f(x, y) into `out`; `x` and `y` are broadcast to `out`'s shape. */
-  run(out: Strided, x: Strided, y: Strided): void {
+  run(out: Strided, x: Strided, y: Strided, s = 0): void {
     const loop = this.loop(out._buffer, x._buffer, y._buffer);
     const shape = out._shape;
-    if (shape.length === 0) {
-      loop(1, out._buffer, out._offset, 1, x._buffer, x._offset, 1, y._buffer, y._offset, 1);
-      return;
+    if (isContiguous(shape, out._strides)) {
+      const n = numelOf(shape);
+      const xs = flatStep(x, shape, n);
+      const ys = flatStep(y, shape, n);
+      if (xs >= 0 && ys >= 0) {
+        loop(n, out._buffer, out._offset, 1, x._buffer, x._offset, xs, y._buffer, y._offset, ys, s);
+        return;
+      }
     }
     const [dims, [os, xs, ys]] = coalesce(shape, [out._strides, broadcastStrides(x, shape), broadcastStrides(y, shape)]);
     if (dims.length <= 1) {
       const n = dims.length ? dims[0] : 1;
-      loop(n, out._buffer, out._offset, os[0] ?? 1, x._buffer, x._offset, xs[0] ?? 1, y._buffer, y._offset, ys[0] ?? 1);
+      loop(n, out._buffer, out._offset, os[0] ?? 1, x._buffer, x._offset, xs[0] ?? 1, y._buffer, y._offset, ys[0] ?? 1, s);
       return;
     }
     const last = dims.length - 1;
     forEachRow(dims, [os, xs, ys], [out._offset, x._offset, y._offset], (o, n) =>
-      loop(n, out._buffer, o[0], os[last], x._buffer, o[1], xs[last], y._buffer, o[2], ys[last]));
+      loop(n, out._buffer, o[0], os[last], x._buffer, o[1], xs[last], y._buffer, o[2], ys[last], s));
   }
 }
 

@@ -22,13 +22,18 @@ const NC = 512;
 let packedA = new Float64Array(MC * KC);
 let packedB = new Float64Array(KC * NC);
 
-/** C (m×n, contiguous from `cOffset`) = A (m×k) · B (k×n). */
-export function gemm(m: number, n: number, k: number, a: MatrixOperand, b: MatrixOperand, c: Storage, cOffset: number): void {
+/** C (m×n, contiguous from `cOffset`) = A (m×k) · B (k×n), or C += A·B when `accumulate`. */
+export function gemm(m: number, n: number, k: number, a: MatrixOperand, b: MatrixOperand, c: Storage, cOffset: number, accumulate = false): void {
+  if (n === 1) {
+    gemv(m, k, a, b, c, cOffset, accumulate);
+    return;
+  }
   if (m < MR || n < NR || m * n * k < 32_768) {
-    gemmDirect(m, n, k, a, b, c, cOffset);
+    gemmDirect(m, n, k, a, b, c, cOffset, accumulate);
     return;
   }
   const acc = new Float64Array(m * n);
+  if (accumulate) for (let i = 0; i < m * n; i++) acc[i] = c[cOffset + i];
   for (let jc = 0; jc < n; jc += NC) {
     const nc = Math.min(NC, n - jc);
     for (let pc = 0; pc < k; pc += KC) {
@@ -48,11 +53,42 @@ export function gemm(m: number, n: number, k: number, a: MatrixOperand, b: Matri
   for (let i = 0; i < m * n; i++) c[cOffset + i] = acc[i];
 }
 
-function gemmDirect(m: number, n: number, k: number, a: MatrixOperand, b: MatrixOperand, c: Storage, cOffset: number): void {
+/** A single output column: dot products along k when k dominates, else column sweeps (axpy) over m. */
+function gemv(m: number, k: number, a: MatrixOperand, b: MatrixOperand, c: Storage, cOffset: number, accumulate: boolean): void {
+  const ad = a.data, bd = b.data;
+  const aRow = a.rowStride, aCol = a.colStride, bStep = b.rowStride;
+  if (k >= m) {
+    for (let i = 0; i < m; i++) {
+      let total = accumulate ? c[cOffset + i] : 0;
+      let ap = a.offset + i * aRow;
+      let bp = b.offset;
+      for (let p = 0; p < k; p++, ap += aCol, bp += bStep) total += ad[ap] * bd[bp];
+      c[cOffset + i] = total;
+    }
+    return;
+  }
+  if (k === 1) {
+    const bv = bd[b.offset];
+    if (accumulate) for (let i = 0, ap = a.offset; i < m; i++, ap += aRow) c[cOffset + i] += ad[ap] * bv;
+    else for (let i = 0, ap = a.offset; i < m; i++, ap += aRow) c[cOffset + i] = ad[ap] * bv;
+    return;
+  }
+  const acc = new Float64Array(m);
+  if (accumulate) for (let i = 0; i < m; i++) acc[i] = c[cOffset + i];
+  for (let p = 0; p < k; p++) {
+    const bv = bd[b.offset + p * bStep];
+    let ap = a.offset + p * aCol;
+    for (let i = 0; i < m; i++, ap += aRow) acc[i] += ad[ap] * bv;
+  }
+  for (let i = 0; i < m; i++) c[cOffset + i] = acc[i];
+}
+
+function gemmDirect(m: number, n: number, k: number, a: MatrixOperand, b: MatrixOperand, c: Storage, cOffset: number, accumulate: boolean): void {
   const ad = a.data, bd = b.data;
   const row = new Float64Array(n);
   for (let i = 0; i < m; i++) {
-    row.fill(0);
+    if (accumulate) for (let j = 0; j < n; j++) row[j] = c[cOffset + i * n + j];
+    else row.fill(0);
     let ap = a.offset + i * a.rowStride;
     for (let p = 0; p < k; p++, ap += a.colStride) {
       const av = ad[ap];

@@ -79,3 +79,14 @@ export function extremeAlongDim(x: Strided, dim: number, wantMax: boolean): { va
   }
   return { values, indices };
 }
+
+/** Sum over all elements of (x - y)², in float64, for two same-shaped contiguous views. */
+export function sumSquaredDifference(x: Strided, y: Strided, n: number): number {
+  const xd = x._buffer, yd = y._buffer;
+  let total = 0;
+  for (let i = 0, xo = x._offset, yo = y._offset; i < n; i++, xo++, yo++) {
+    const d = xd[xo] - yd[yo];
+    total += d * d;
+  }
+  return total;
+}

@@ -39,6 +39,23 @@ export function isContiguous(shape: readonly number[], strides: readonly number[
   return true;
 }
 
+/**
+ * How a flat walk over a contiguous result of `shape` (`n` elements) reads `view`: step 1 when the view is
+ * contiguous with the same shape, 0 when it holds one element, -1 when it needs the general N-d walk.
+ */
+export function flatStep(view: Strided, shape: readonly number[], n: number): number {
+  const dims = view._shape;
+  let count = 1;
+  for (let i = 0; i < dims.length; i++) count *= dims[i];
+  if (count === 1) return 0;
+  if (count !== n || !isContiguous(dims, view._strides)) return -1;
+  if (dims.length === shape.length) {
+    for (let i = 0; i < dims.length; i++) if (dims[i] !== shape[i]) return -1;
+    return 1;
+  }
+  return -1;
+}
+
 /** Strides of `view` read as if broadcast (right-aligned) to `shape`: 0 along broadcast dimensions. */
 export function broadcastStrides(view: Strided, shape: readonly number[]): number[] {
   const out = new Array<number>(shape.length).fill(0);

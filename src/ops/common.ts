@@ -75,7 +75,7 @@ export function broadcastShapes(a: readonly number[], b: readonly number[]): num
 
 /** An uninitialised (zero-filled) contiguous tensor. */
 export function emptyTensor(shape: readonly number[], dtype: DType): Tensor {
-  return Tensor._make(dtype.allocate(numelOf(shape)), shape.slice(), contiguousStrides(shape), 0, dtype);
+  return Tensor._make(dtype.allocate(numelOf(shape)), shape.length ? shape.slice() : [], shape.length ? contiguousStrides(shape) : [], 0, dtype);
 }
 
 /** True when two shapes are equal. */

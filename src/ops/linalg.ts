@@ -5,7 +5,7 @@ import { derivative } from '../autograd/node.js';
 import { gemm, type MatrixOperand } from '../kernels/matmul.js';
 import { Tensor } from '../tensor.js';
 import { broadcastShapes, emptyTensor } from './common.js';
-import { add, mul } from './pointwise.js';
+import { conversionKernel, mul, promote } from './pointwise.js';
 import { sumToShape } from './reduction.js';
 import { clone, expand, reshape, squeezeInplaceDim, t, transpose, unsafeView, unsqueeze } from './shape.js';
 
@@ -68,11 +68,11 @@ function scaled(x: Tensor, factor: number): Tensor {
   return factor === 1 ? x : mul(x, factor);
 }
 
-function matrixProduct(a: Tensor, b: Tensor): Tensor {
+function matrixProduct(a: Tensor, b: Tensor, into?: Tensor): Tensor {
   const [m, k] = a._shape;
   const n = b._shape[1];
-  const out = emptyTensor([m, n], a._dtype);
-  gemm(m, n, k, operand(a), operand(b), out._buffer, 0);
+  const out = into ?? emptyTensor([m, n], a._dtype);
+  gemm(m, n, k, operand(a), operand(b), out._buffer, 0, into !== undefined);
   return out;
 }
 
@@ -96,14 +96,29 @@ export function mm(a: Tensor, b: Tensor): Tensor {
 /** `beta * self + alpha * mat1 @ mat2` (AddmmBackward0), as nn.Linear computes 2-D inputs. */
 export function addmm(self: Tensor, mat1: Tensor, mat2: Tensor, beta = 1, alpha = 1): Tensor {
   checkMatrices(mat1, mat2);
-  const product = matrixProduct(mat1, mat2);
   const shape = [mat1._shape[0], mat2._shape[1]];
-  expand(self.detach(), shape);
-  const buffer = product._buffer;
-  if (alpha !== 1) for (let i = 0; i < buffer.length; i++) buffer[i] *= alpha;
-  const out = add(product, beta === 1 ? self.detach() : mul(self.detach(), beta));
+  const out = emptyTensor(shape, promote(self, mat1));
+  conversionKernel(out._dtype).run(out, expand(self.detach(), shape));
+  if (beta !== 1) scaleInPlace(out, beta);
+  if (alpha === 1) {
+    matrixProduct(mat1, mat2, out);
+  } else {
+    const product = matrixProduct(mat1, mat2);
+    scaleInPlace(product, alpha);
+    addInPlace(out, product);
+  }
   if (!needsRecording([self, mat1, mat2])) return out;
   return record(AddmmBackward0, out, [self, mat1, mat2], [mat2.requires_grad ? mat1 : null, mat1.requires_grad ? mat2 : null], { shape: self._shape, beta, alpha });
+}
+
+function scaleInPlace(t: Tensor, factor: number): void {
+  const buffer = t._buffer;
+  for (let i = 0; i < buffer.length; i++) buffer[i] *= factor;
+}
+
+function addInPlace(t: Tensor, other: Tensor): void {
+  const buffer = t._buffer, source = other._buffer;
+  for (let i = 0; i < buffer.length; i++) buffer[i] += source[i];
 }
 
 /** Batched product of 3-D tensors (BmmBackward0). */

@@ -2,12 +2,14 @@
 import { int64 } from '../dtype.js';
 import { IndexError, RuntimeError, ValueError } from '../errors.js';
 import { record, needsRecording } from '../autograd/function.js';
-import { withGradMode } from '../autograd/grad_mode.js';
+import { is_grad_enabled, withGradMode } from '../autograd/grad_mode.js';
+import { BinaryKernel } from '../kernels/elementwise.js';
+import { sumSquaredDifference } from '../kernels/reduce.js';
 import { derivative } from '../autograd/node.js';
 import { Tensor } from '../tensor.js';
 import { emptyTensor, sameShape, type Options } from './common.js';
 import { log_softmax, sigmoid } from './activation.js';
-import { abs, add, clamp, convert, div, exp, log, mul, neg, sub } from './pointwise.js';
+import { abs, add, clamp, convert, div, exp, log, mul, neg, promote, sub } from './pointwise.js';
 import { mean, sum, sumToShape } from './reduction.js';
 import { expand } from './shape.js';
 
@@ -45,10 +47,18 @@ function unreduce(grad: Tensor, shape: readonly number[], at: LossAttrs): Tensor
   return at.reduction === 'mean' ? div(expanded, at.count) : expanded;
 }
 
+const differenceKernel = new BinaryKernel('(a - b) * s');
+
 const MseLossBackward0 = derivative<LossAttrs>({
   name: 'MseLossBackward0',
   formulas: { self: '2 * (self - target) * grad / N', target: '-2 * (self - target) * grad / N' },
   backward: (grad, [self, target], at, node) => {
+    if (!is_grad_enabled() && at.reduction !== 'none' && sameShape(self._shape, target._shape)) {
+      const scale = (2 * (grad.item() as number)) / (at.reduction === 'mean' ? at.count : 1);
+      const selfGrad = emptyTensor(self._shape, grad._dtype);
+      differenceKernel.run(selfGrad, self, target, scale);
+      return [node.needs(0) ? selfGrad : null, node.needs(1) ? neg(selfGrad) : null];
+    }
     const diff = sub(self, target);
     const g = mul(mul(unreduce(grad, diff._shape, at), diff), 2);
     return [node.needs(0) ? sumToShape(g, self._shape) : null, node.needs(1) ? sumToShape(neg(g), target._shape) : null];
@@ -59,10 +69,21 @@ const MseLossBackward0 = derivative<LossAttrs>({
 export function mse_loss(input: Tensor, target: Tensor, options?: Options): Tensor {
   const reduction = reductionOf(options);
   warnSizeMismatch(input, target);
-  const diff = withGradMode(false, () => sub(input, target));
-  const out = withGradMode(false, () => reduce(mul(diff, diff), reduction));
+  let out: Tensor;
+  let count: number;
+  const fused = reduction !== 'none' && sameShape(input._shape, target._shape) && input.is_contiguous() && target.is_contiguous();
+  if (fused) {
+    count = input.numel();
+    out = emptyTensor([], promote(input, target));
+    const total = sumSquaredDifference(input, target, count);
+    out._buffer[0] = reduction === 'mean' ? total / count : total;
+  } else {
+    const diff = withGradMode(false, () => sub(input, target));
+    count = diff.numel();
+    out = withGradMode(false, () => reduce(mul(diff, diff), reduction));
+  }
   if (!needsRecording([input, target])) return out;
-  return record(MseLossBackward0, out, [input, target], [input, target], { reduction, count: diff.numel() });
+  return record(MseLossBackward0, out, [input, target], [input, target], { reduction, count });
 }
 
 /** `F.l1_loss(input, target, {reduction})`: PyTorch 1.13 composes it as `(input - target).abs()` reduced. */

@@ -19,6 +19,16 @@ export type Operand = Tensor | Scalar;
 
 // ---- operands and type promotion ------------------------------------------------------------------------
 
+/** PyTorch's result type of a tensor and another operand, with the common cases answered without allocation. */
+function promote2(a: Tensor, b: Operand): DType {
+  if (b instanceof Tensor) {
+    if (a._dtype === b._dtype) return a._dtype;
+  } else if (a._dtype.is_floating_point && typeof b === 'number') {
+    return a._dtype;
+  }
+  return promote(a, b);
+}
+
 /** PyTorch's result type of two operands (Python scalars and 0-dim tensors take part by category only). */
 export function promote(...operands: Operand[]): DType {
   const groups: [DType | null, DType | null, DType | null] = [null, null, null];
@@ -34,16 +44,24 @@ function shapeOf(x: Operand): readonly number[] {
   return x instanceof Tensor ? x._shape : [];
 }
 
-/** A 0-dim view of a scalar stored in `dtype`. */
-function scalarView(value: number, dtype: DType): Strided {
-  const buffer = dtype.allocate(1);
-  buffer[0] = dtype.cast(value);
-  return { _buffer: buffer, _shape: [], _strides: [], _offset: 0 };
+/** Two reusable one-element views per dtype for scalar operands (kernels run synchronously and keep no views). */
+const scalarSlots = new Map<DType, Strided[]>();
+
+/** A 0-dim view of a scalar stored in `dtype`, in scratch slot `slot` (0 or 1). */
+function scalarView(value: number, dtype: DType, slot: number): Strided {
+  let slots = scalarSlots.get(dtype);
+  if (slots === undefined) {
+    slots = [0, 1].map(() => ({ _buffer: dtype.allocate(1), _shape: [], _strides: [], _offset: 0 }));
+    scalarSlots.set(dtype, slots);
+  }
+  const view = slots[slot];
+  view._buffer[0] = dtype.cast(value);
+  return view;
 }
 
 /** The operand as the kernel reads it: float64 tensors are rounded to float32 first when computing in float32. */
-function kernelOperand(x: Operand, dtype: DType): Strided {
-  if (!(x instanceof Tensor)) return scalarView(Number(x), dtype);
+function kernelOperand(x: Operand, dtype: DType, slot = 0): Strided {
+  if (!(x instanceof Tensor)) return scalarView(Number(x), dtype, slot);
   if (x._dtype === float64 && dtype === float32) return convert(x, float32);
   return x;
 }
@@ -68,8 +86,9 @@ export function convert(x: Strided, dtype: DType): Tensor {
 
 /** Runs a binary kernel over two broadcast operands into a new tensor. */
 function binaryForward(kernel: BinaryKernel, a: Operand, b: Operand, computeDtype: DType, outDtype = computeDtype): Tensor {
-  const out = emptyTensor(broadcastShapes(shapeOf(a), shapeOf(b)), outDtype);
-  kernel.run(out, kernelOperand(a, computeDtype), kernelOperand(b, computeDtype));
+  const shape = !(b instanceof Tensor) ? shapeOf(a) : !(a instanceof Tensor) ? b._shape : broadcastShapes(a._shape, b._shape);
+  const out = emptyTensor(shape, outDtype);
+  kernel.run(out, kernelOperand(a, computeDtype, 0), kernelOperand(b, computeDtype, 1));
   return out;
 }
 
@@ -171,7 +190,7 @@ function scaledOperand(b: Operand, alpha: number): Operand {
 }
 
 function additive(a: Tensor, b: Operand): DType {
-  return promote(a, b);
+  return promote2(a, b);
 }
 
 /** `self + alpha * other` (AddBackward0). */
@@ -201,7 +220,7 @@ export function rsub(a: Tensor, b: Operand, alpha = 1): Tensor {
 
 /** Elementwise product (MulBackward0). */
 export function mul(a: Tensor, b: Operand): Tensor {
-  const dtype = promote(a, b);
+  const dtype = promote2(a, b);
   const out = binaryForward(mulKernel, a, b, dtype);
   if (!needsRecording([a, tensorOrNull(b)])) return out;
   const other = tensorOrNull(b);
@@ -210,7 +229,7 @@ export function mul(a: Tensor, b: Operand): Tensor {
 
 /** True division (DivBackward0); integer operands give the default float dtype. */
 export function div(a: Tensor, b: Operand): Tensor {
-  const promoted = promote(a, b);
+  const promoted = promote2(a, b);
   const dtype = promoted.is_floating_point ? promoted : get_default_dtype();
   const out = binaryForward(divKernel, a, b, dtype);
   if (!needsRecording([a, tensorOrNull(b)])) return out;
@@ -456,7 +475,7 @@ export function where(condition: Tensor, a: Operand, b: Operand): Tensor {
   const dtype = promote(a, b);
   const shape = broadcastShapes(condition._shape, broadcastShapes(shapeOf(a), shapeOf(b)));
   const out = emptyTensor(shape, dtype);
-  const x = kernelOperand(a, dtype), y = kernelOperand(b, dtype);
+  const x = kernelOperand(a, dtype, 0), y = kernelOperand(b, dtype, 1);
   const operands: Strided[] = [out, condition, x, y];
   const [dims, strides] = coalesce(shape, operands.map((o, i) => (i === 0 ? o._strides : broadcastStrides(o, shape))));
   const last = dims.length - 1;
