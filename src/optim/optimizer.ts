@@ -212,6 +212,7 @@ export abstract class Optimizer {
   toString(): string {
     const lines = [`${this.constructor.name} (`];
     this.param_groups.forEach((group, index) => {
+      if (index > 0) lines.push('');
       lines.push(`Parameter Group ${index}`);
       for (const name of Object.keys(group).filter((key) => key !== 'params').sort()) {
         lines.push(`    ${name}: ${pythonRepr(group[name])}`);
