@@ -6,14 +6,18 @@ The kernel is found through JUPYTER_PATH (the suite writes the kernelspecs into 
 """
 import json
 import os
+import queue
 import sys
 import time
 
 import psutil
+import zmq
 from jupyter_client import KernelManager
 
 QUICK = bool(os.environ.get("BENCH_QUICK"))
 TIMEOUT = 120
+LOST_AFTER = 2
+REPLY_TIMEOUT = 30
 STARTS = 1 if QUICK else 5
 TRIVIAL_CELLS = 20 if QUICK else 200
 FUNCTION_CELLS = 10 if QUICK else 100
@@ -25,32 +29,65 @@ def milliseconds_since(start):
     return (time.perf_counter() - start) * 1000
 
 
-def wait_for_reply(client, msg_id):
-    """The reply to msg_id on the shell channel, skipping replies to earlier requests."""
+def wait_for_reply(client, msg_id, request):
+    """The reply to msg_id on the shell channel, skipping replies to earlier requests; MessageLost if none comes."""
+    deadline = time.perf_counter() + REPLY_TIMEOUT
     while True:
-        message = client.get_shell_msg(timeout=TIMEOUT)
+        try:
+            message = client.get_shell_msg(timeout=max(0, deadline - time.perf_counter()))
+        except queue.Empty:
+            raise MessageLost(f"{request}_reply") from None
         if message["parent_header"].get("msg_id") == msg_id:
             return message
 
 
+class MessageLost(Exception):
+    """A reply or a cell's idle status never came (tslab drops messages)."""
+
+
 def execute(client, code):
-    """Runs a cell; returns once both its execute_reply and its idle status arrived. Raises on error replies."""
+    """Runs a cell; returns its execute_reply once both the reply and the idle status arrived.
+
+    Raises MessageLost when one of them is still missing LOST_AFTER seconds after the other, and RuntimeError
+    when the cell failed.
+    """
     msg_id = client.execute(code, store_history=True)
-    reply = wait_for_reply(client, msg_id)
-    while True:
-        message = client.get_iopub_msg(timeout=TIMEOUT)
-        if message["parent_header"].get("msg_id") == msg_id and message["msg_type"] == "status" and message["content"]["execution_state"] == "idle":
-            break
+    shell, iopub = client.shell_channel.socket, client.iopub_channel.socket
+    poller = zmq.Poller()
+    poller.register(shell, zmq.POLLIN)
+    poller.register(iopub, zmq.POLLIN)
+    reply, idle, deadline = None, False, time.perf_counter() + TIMEOUT
+    while reply is None or not idle:
+        ready = dict(poller.poll(max(0, deadline - time.perf_counter()) * 1000))
+        if not ready:
+            if reply is None and not idle:
+                raise TimeoutError(f"no reply to {code!r} in {TIMEOUT} s")
+            raise MessageLost("status idle" if reply is not None else "execute_reply")
+        if shell in ready:
+            message = client.get_shell_msg(timeout=0)
+            if message["parent_header"].get("msg_id") == msg_id:
+                reply = message
+                deadline = min(deadline, time.perf_counter() + LOST_AFTER)
+        if iopub in ready:
+            message = client.get_iopub_msg(timeout=0)
+            if message["parent_header"].get("msg_id") == msg_id and message["msg_type"] == "status" and message["content"]["execution_state"] == "idle":
+                idle = True
+                deadline = min(deadline, time.perf_counter() + LOST_AFTER)
     if reply["content"]["status"] != "ok":
         raise RuntimeError(f"cell {code!r} failed: {reply['content'].get('ename')}: {reply['content'].get('evalue')}")
     return reply
 
 
-def timed(action, repetitions):
+def timed(action, repetitions, lost):
+    """Milliseconds of each call of action(); a call that lost a message is appended to `lost`, not timed."""
     times = []
     for _ in range(repetitions):
         start = time.perf_counter()
-        action()
+        try:
+            action()
+        except MessageLost as missing:
+            lost.append(str(missing))
+            continue
         times.append(milliseconds_since(start))
     return times
 
@@ -61,7 +98,7 @@ def tree_rss(pid):
     return sum(process.memory_info().rss for process in [root, *root.children(recursive=True)])
 
 
-def start(kernel_name, cells):
+def start(kernel_name, cells, lost):
     """Starts a kernel; returns (manager, client, ms to kernel_info_reply, ms to the first finished cell)."""
     begin = time.perf_counter()
     manager = KernelManager(kernel_name=kernel_name)
@@ -70,7 +107,10 @@ def start(kernel_name, cells):
     client.start_channels()
     client.wait_for_ready(timeout=TIMEOUT)
     ready = milliseconds_since(begin)
-    execute(client, cells["trivial"])
+    try:
+        execute(client, cells["trivial"])
+    except MessageLost as missing:
+        lost.append(str(missing))
     return manager, client, ready, milliseconds_since(begin)
 
 
@@ -82,31 +122,33 @@ def stop(manager, client):
 def main():
     kernel_name, cells_json, result_file = sys.argv[1:4]
     cells = json.loads(cells_json)
-    result = {"kernel": kernel_name, "samplesMs": {}, "memory": {}, "errors": []}
+    result = {"kernel": kernel_name, "samplesMs": {}, "memory": {}, "errors": [], "lost": []}
+    lost = result["lost"]
     try:
         for _ in range(STARTS):
-            manager, client, ready, first_cell = start(kernel_name, cells)
+            manager, client, ready, first_cell = start(kernel_name, cells, lost)
             result["samplesMs"].setdefault("start to kernel_info_reply", []).append(ready)
             result["samplesMs"].setdefault("start to first cell done", []).append(first_cell)
             stop(manager, client)
-        manager, client, _, _ = start(kernel_name, cells)
+        manager, client, _, _ = start(kernel_name, cells, lost)
         try:
             pid = manager.provisioner.pid
             result["memory"]["RSS after start"] = tree_rss(pid)
-            execute(client, cells["setup"])
-            result["samplesMs"]["cell `1+1` round trip"] = timed(lambda: execute(client, cells["trivial"]), TRIVIAL_CELLS)
-            result["samplesMs"]["cell declaring and calling a function"] = timed(lambda: execute(client, cells["function"]), FUNCTION_CELLS)
-            code, cursor = cells["complete"], len(cells["complete"])
-            result["samplesMs"]["complete_request"] = timed(lambda: wait_for_reply(client, client.complete(code, cursor)), REQUESTS)
-            code, cursor = cells["inspect"], len(cells["inspect"])
-            result["samplesMs"]["inspect_request"] = timed(lambda: wait_for_reply(client, client.inspect(code, cursor)), REQUESTS)
-            result["checks"] = {
-                "completions": len(wait_for_reply(client, client.complete(cells["complete"], len(cells["complete"])))["content"]["matches"]),
-                "inspect found": wait_for_reply(client, client.inspect(cells["inspect"], len(cells["inspect"])))["content"]["found"],
-            }
+            timed(lambda: execute(client, cells["setup"]), 1, lost)
+            result["samplesMs"]["cell `1+1` round trip"] = timed(lambda: execute(client, cells["trivial"]), TRIVIAL_CELLS, lost)
+            result["samplesMs"]["cell declaring and calling a function"] = timed(lambda: execute(client, cells["function"]), FUNCTION_CELLS, lost)
+            for request in ("complete", "inspect"):
+                code = cells[request]
+                send = getattr(client, request)
+                result["samplesMs"][f"{request}_request"] = timed(lambda: wait_for_reply(client, send(code, len(code)), request), REQUESTS, lost)
+            result["checks"] = {}
+            try:
+                result["checks"]["completions"] = len(wait_for_reply(client, client.complete(cells["complete"], len(cells["complete"])), "complete")["content"]["matches"])
+                result["checks"]["inspect found"] = wait_for_reply(client, client.inspect(cells["inspect"], len(cells["inspect"])), "inspect")["content"]["found"]
+            except MessageLost as missing:
+                lost.append(str(missing))
             cells_so_far = 1 + 1 + TRIVIAL_CELLS + FUNCTION_CELLS
-            for _ in range(CELLS_FOR_MEMORY - cells_so_far):
-                execute(client, cells["trivial"])
+            timed(lambda: execute(client, cells["trivial"]), CELLS_FOR_MEMORY - cells_so_far, lost)
             result["memory"][f"RSS after {CELLS_FOR_MEMORY} cells"] = tree_rss(pid)
         finally:
             stop(manager, client)

@@ -137,7 +137,10 @@ function report(results) {
     ];
     console.log(formatTable(["measure", ...peers.map(({ id }) => `vs ${id}`)], ratioRows));
   }
-  for (const { id, result } of results) if (result.checks) console.log(`  ${id}: ${result.checks.completions} completions for ${JSON.stringify("values.")}, inspect found: ${result.checks["inspect found"]}`);
+  for (const { id, result } of results) if (result.checks) console.log(`  ${id}: ${result.checks.completions ?? "no"} completions for ${JSON.stringify("values.")}, inspect found: ${result.checks["inspect found"] ?? "no reply"}`);
+  for (const { id, result } of results) {
+    if (result.lost?.length) console.log(`  ${id}: LOST ${result.lost.length} messages (${[...new Set(result.lost)].join(", ")} never came); those cells are left out of the timings`);
+  }
   const errors = results.flatMap(({ id, result }) => result.errors.map((message) => `  ${id}: ${message}`));
   if (errors.length) console.log(`\nErrors:\n${errors.join("\n")}`);
   const dir = path.join(here, "..", "results");

@@ -78,7 +78,7 @@ export function createAdapter() {
         reset: () => load(initial),
         step() {
           optimizer.zero_grad();
-          loss = F.cross_entropy(model.forward(x), labels);
+          loss = F.cross_entropy(model(x), labels);
           loss.backward();
           optimizer.step();
         },
@@ -102,7 +102,7 @@ export function createAdapter() {
         train() {
           for (let epoch = 0; epoch < epochs; epoch++) {
             optimizer.zero_grad();
-            loss = F.mse_loss(model.forward(x), y);
+            loss = F.mse_loss(model(x), y);
             loss.backward();
             optimizer.step();
           }
