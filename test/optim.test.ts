@@ -287,6 +287,17 @@ describe('optimizer mechanics', () => {
     expect(values(q)).toEqual(values(p));
   });
 
+  it('a step between forward and backward is an in-place change that backward detects, as in PyTorch', () => {
+    const layer = nn.Sequential(nn.Linear(2, 2), nn.Linear(2, 1));
+    const optimizer = optim.SGD(layer.parameters(), { lr: 0.1 });
+    layer(torch.ones(3, 2)).sum().backward();
+    const loss = layer(torch.ones(3, 2)).pow(2).sum();
+    optimizer.step();
+    const error = errorOf(() => loss.backward());
+    expect(error.name).toBe('RuntimeError');
+    expect(error.message).toContain('one of the variables needed for gradient computation has been modified by an inplace operation');
+  });
+
   it('updates float64 parameters in float64', () => {
     const p = nn.Parameter(torch.tensor([0.1], { dtype: torch.float64 }));
     const optimizer = optim.SGD([p], { lr: 0.1 });
