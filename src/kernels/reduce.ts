@@ -32,9 +32,17 @@ export function sumReduce(x: Strided, reduced: readonly boolean[]): Float64Array
 
 function accumulateRow(acc: Float64Array, ao: number, as: number, x: Storage, xo: number, xs: number, n: number): void {
   if (as === 0) {
-    let total = 0;
-    for (let i = 0; i < n; i++, xo += xs) total += x[xo];
-    acc[ao] += total;
+    // Four running sums break the chain of dependent additions (and pair terms as a pairwise sum would).
+    let t0 = 0, t1 = 0, t2 = 0, t3 = 0;
+    let i = 0;
+    for (const step = 4 * xs; i + 4 <= n; i += 4, xo += step) {
+      t0 += x[xo];
+      t1 += x[xo + xs];
+      t2 += x[xo + 2 * xs];
+      t3 += x[xo + 3 * xs];
+    }
+    for (; i < n; i++, xo += xs) t0 += x[xo];
+    acc[ao] += (t0 + t1) + (t2 + t3);
   } else {
     for (let i = 0; i < n; i++, xo += xs, ao += as) acc[ao] += x[xo];
   }
@@ -83,10 +91,18 @@ export function extremeAlongDim(x: Strided, dim: number, wantMax: boolean): { va
 /** Sum over all elements of (x - y)², in float64, for two same-shaped contiguous views. */
 export function sumSquaredDifference(x: Strided, y: Strided, n: number): number {
   const xd = x._buffer, yd = y._buffer;
-  let total = 0;
-  for (let i = 0, xo = x._offset, yo = y._offset; i < n; i++, xo++, yo++) {
-    const d = xd[xo] - yd[yo];
-    total += d * d;
+  const xo = x._offset, yo = y._offset;
+  let t0 = 0, t1 = 0;
+  let i = 0;
+  for (; i + 2 <= n; i += 2) {
+    const d0 = xd[xo + i] - yd[yo + i];
+    const d1 = xd[xo + i + 1] - yd[yo + i + 1];
+    t0 += d0 * d0;
+    t1 += d1 * d1;
   }
-  return total;
+  if (i < n) {
+    const d = xd[xo + i] - yd[yo + i];
+    t0 += d * d;
+  }
+  return t0 + t1;
 }

@@ -1,5 +1,5 @@
 /** `nn.Sequential`: modules run one after another. */
-import { IndexError, TypeError_ } from '../errors.js';
+import { IndexError } from '../errors.js';
 import { Module } from './module.js';
 
 /** Runs its modules in order, each on the previous one's output; indexable (`seq[0]`), iterable, with `length`. */
@@ -31,7 +31,6 @@ export class Sequential extends Module {
 
   /** Appends `module` at the end; returns this Sequential. */
   append(module: Module): this {
-    if (!(module instanceof Module)) throw new TypeError_(`${String(module)} is not a Module subclass`);
     this.add_module(String(this._modules.size), module);
     return this;
   }

@@ -173,6 +173,7 @@ export class Module {
   register_parameter(name: string, param: Parameter | null): void {
     if (name.includes('.')) throw new KeyError(`parameter name can't contain "."`);
     if (name === '') throw new KeyError(`parameter name can't be empty string ""`);
+    if (name in this && !this._parameters.has(name)) throw new KeyError(`attribute '${name}' already exists`);
     if (param !== null && !(param instanceof Parameter)) {
       throw new TypeError_(`cannot assign '${typeName(param)}' object to parameter '${name}' (torch.nn.Parameter or None required)`);
     }
@@ -186,6 +187,7 @@ export class Module {
     if (module !== null && !(module instanceof Module)) throw new TypeError_(`${typeName(module)} is not a Module subclass`);
     if (name.includes('.')) throw new KeyError(`module name can't contain ".", got: ${name}`);
     if (name === '') throw new KeyError(`module name can't be empty string ""`);
+    if (name in this && !this._modules.has(name)) throw new KeyError(`attribute '${name}' already exists`);
     this._parameters.delete(name);
     this._modules.set(name, module);
     Reflect.defineProperty(this, name, { value: module, writable: true, enumerable: true, configurable: true });

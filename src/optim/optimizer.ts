@@ -192,7 +192,6 @@ export abstract class Optimizer {
         throw new ValueError("loaded state dict contains a parameter group that doesn't match the size of optimizer's group");
       }
     });
-    const params = this.param_groups.flatMap((group) => group.params);
     this.state.clear();
     saved.param_groups.forEach((savedGroup, groupIndex) => {
       const group = this.param_groups[groupIndex];
@@ -200,7 +199,7 @@ export abstract class Optimizer {
       (savedGroup.params as number[]).forEach((savedIndex, position) => {
         const entry = saved.state[savedIndex];
         if (entry === undefined) return;
-        const param = group.params[position] ?? params[savedIndex];
+        const param = group.params[position];
         const copy: ParamState = {};
         for (const [key, tensor] of Object.entries(entry)) copy[key] = tensor === null ? null : stateTensor(tensor, valuesOf(tensor));
         this.state.set(param, copy);

@@ -4,7 +4,7 @@
  * display layer awaits it) and `await graph.svg()` gives the markup directly.
  */
 
-import { dotAttributes, dotString, renderDotToSvg } from './graphviz.js';
+import { dotAttributes, renderDotToSvg } from './graphviz.js';
 import type { Tensor } from '../tensor.js';
 import { DISPLAY, type MimeBundle } from './mime.js';
 import { parameterNames, type ParameterSource } from './naming.js';
