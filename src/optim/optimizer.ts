@@ -85,7 +85,7 @@ export function updateInPlace(param: Tensor, update: (values: Storage) => void):
     const source = fromBuffer(values, param._shape, param._dtype);
     no_grad(() => param.data.copy_(source));
   }
-  param._version.value++;
+  param._versionCounter.value++;
 }
 
 function isTensorIterable(value: unknown): value is Iterable<unknown> {

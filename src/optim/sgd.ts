@@ -63,7 +63,7 @@ export class SGD extends Optimizer {
           } else {
             const buf = valuesOf(buffer);
             for (let i = 0; i < n; i++) buf[i] = fused(direction[i], take, round(buf[i] * keep));
-            buffer._version.value++;
+            buffer._versionCounter.value++;
           }
           const buf = valuesOf(state.momentum_buffer as Tensor);
           for (let i = 0; i < n; i++) direction[i] = nesterov ? fused(buf[i], keep, direction[i]) : buf[i];
