@@ -107,7 +107,8 @@ export class LiveView {
       else if (isTensorLike(value)) shown.push([key, value]);
       else if (key === 'params') shown.push(...namedTensors(value as ParameterSource));
     }
-    for (const [name, values] of this.metrics) if (values.length < this.epochs.length) values.push(Number.NaN);
+    // A metric missing from this update leaves a gap, so every series stays aligned with the epochs.
+    for (const values of this.metrics.values()) if (values.length < this.epochs.length) values.push(Number.NaN);
     if (shown.length > 0) this.shown = shown;
     this.schedule(now);
   }
