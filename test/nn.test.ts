@@ -315,3 +315,43 @@ describe('losses match PyTorch per reduction', () => {
     });
   }
 });
+
+describe('nn.functional takes Python-style arguments', () => {
+  const F = nn.functional;
+
+  it('softmax and log_softmax take dim positionally or as a keyword; without it, PyTorch\'s implicit choice with its warning', async () => {
+    const x = torch.tensor([[1., 2., 3.], [1., 1., 1.]]);
+    expect(values(F.softmax(x, 1))).toEqual(values(x.softmax(1)));
+    expect(values(F.log_softmax(x, { dim: 0 }))).toEqual(values(x.log_softmax(0)));
+    const warnings: string[] = [];
+    const listener = (warning: Error): void => void warnings.push(warning.message);
+    process.on('warning', listener);
+    expect(values(F.softmax(x))).toEqual(values(x.softmax(1)));
+    expect(values(nn.Softmax()(torch.tensor([1., 2.])))).toEqual(values(torch.tensor([1., 2.]).softmax(0)));
+    // Node delivers emitted warnings on a later tick.
+    await new Promise((resolve) => setImmediate(resolve));
+    process.off('warning', listener);
+    expect(warnings).toContain('Implicit dimension choice for softmax has been deprecated. Change the call to include dim=X as an argument.');
+  });
+
+  it('relu with inplace overwrites its input, as nn.ReLU(inplace=True) does', () => {
+    const x = torch.tensor([-1., 2.]);
+    const y = nn.ReLU({ inplace: true })(x);
+    expect(y).toBe(x);
+    expect(values(x)).toEqual([0, 2]);
+    expect(String(nn.ReLU(true))).toBe('ReLU(inplace=True)');
+    expect(values(F.relu(torch.tensor([-3., 3.])))).toEqual([0, 3]);
+  });
+
+  it('linear without bias is input @ weight.T', () => {
+    const input = torch.tensor([[1., 2.]]);
+    const weight = torch.tensor([[3., 4.], [5., 6.]]);
+    expect(values(F.linear(input, weight))).toEqual([11, 17]);
+    expect(values(F.linear(input, weight, torch.tensor([1., -1.])))).toEqual([12, 16]);
+  });
+
+  it('Flatten keeps the batch dimension', () => {
+    expect(nn.Flatten()(torch.zeros(2, 3, 4)).shape).toEqual([2, 12]);
+    expect(nn.Flatten(0, 1)(torch.zeros(2, 3, 4)).shape).toEqual([6, 4]);
+  });
+});
