@@ -73,6 +73,8 @@ export const torch = {
   exp: method('exp'),
   log: method('log'),
   sqrt: method('sqrt'),
+  sin: method('sin'),
+  cos: method('cos'),
   square: method('square'),
   abs: method('abs'),
   sign: method('sign'),

@@ -23,9 +23,27 @@ export class TensorStorage {
   constructor(public buffer: Storage) {}
 }
 
-/** In-place modification counter, shared by a tensor and its views (not by `.data`), as PyTorch's. */
+/**
+ * In-place modification counter, shared by a tensor and its views (not by `.data`), as PyTorch's. It reads
+ * as a number (`t._version + 0`, printing `1`), standing in for PyTorch's int `t._version`.
+ */
 export class VersionCounter {
   value = 0;
+
+  /** The count. */
+  valueOf(): number {
+    return this.value;
+  }
+
+  /** The count, as Python prints the int. */
+  toString(): string {
+    return String(this.value);
+  }
+
+  /** Node's inspect prints the count. */
+  [inspectSymbol](): string {
+    return String(this.value);
+  }
 }
 
 /** One index of `Tensor.get`/`Tensor.set`: an integer, a slice, `null` (new axis), `'...'`, or an index tensor. */
@@ -62,7 +80,7 @@ export class Tensor implements Strided {
   /** @internal */ _strides: number[];
   /** @internal */ _offset: number;
   /** @internal */ _dtype: DType;
-  /** @internal */ _version: VersionCounter;
+  /** @internal */ _versionCounter: VersionCounter;
   /** @internal True for a leaf created with requires_grad. */ _requiresGrad = false;
   /** @internal */ _grad: Tensor | null = null;
   /** @internal */ _gradFn: Node | null = null;
@@ -79,7 +97,7 @@ export class Tensor implements Strided {
     this._strides = strides;
     this._offset = offset;
     this._dtype = dtype;
-    this._version = version;
+    this._versionCounter = version;
   }
 
   /** @internal A new tensor over a fresh buffer. */
@@ -89,7 +107,7 @@ export class Tensor implements Strided {
 
   /** @internal A view of this tensor's storage with other geometry, sharing the version counter. */
   _view(shape: number[], strides: number[], offset: number): Tensor {
-    const view = new Tensor(this._storage, shape, strides, offset, this._dtype, this._version);
+    const view = new Tensor(this._storage, shape, strides, offset, this._dtype, this._versionCounter);
     view._base = this._base ?? this;
     return view;
   }
@@ -171,9 +189,9 @@ export class Tensor implements Strided {
     return isContiguous(this._shape, this._strides);
   }
 
-  /** The in-place version counter's value. */
-  get _version_(): number {
-    return this._version.value;
+  /** PyTorch's `t._version`: how many in-place changes this tensor (or a view of it) went through. */
+  get _version(): VersionCounter {
+    return this._versionCounter;
   }
 
   // ---- autograd metadata ------------------------------------------------------------------------------------
@@ -304,7 +322,7 @@ export class Tensor implements Strided {
 
   /** A new tensor sharing storage and version counter, detached from the graph. */
   detach(): Tensor {
-    return new Tensor(this._storage, this._shape, this._strides, this._offset, this._dtype, this._version);
+    return new Tensor(this._storage, this._shape, this._strides, this._offset, this._dtype, this._versionCounter);
   }
 
   /** Detaches this tensor from the graph in place. */
@@ -513,6 +531,16 @@ export class Tensor implements Strided {
   /** Square root. */
   sqrt(): Tensor {
     return P.sqrt(this);
+  }
+
+  /** Sine. */
+  sin(): Tensor {
+    return P.sin(this);
+  }
+
+  /** Cosine. */
+  cos(): Tensor {
+    return P.cos(this);
   }
 
   /** `self * self` (recorded as PowBackward0, as in PyTorch). */
@@ -814,27 +842,27 @@ export class Tensor implements Strided {
 
   /** In-place add. */
   add_(other: Tensor | Scalar, options?: { alpha?: number }): this {
-    return P.inplace(this, (self) => P.add(self, other, options?.alpha ?? 1), other);
+    return P.inplace(this, (self) => P.add(self, other, options?.alpha ?? 1), [other]);
   }
 
   /** In-place sub. */
   sub_(other: Tensor | Scalar, options?: { alpha?: number }): this {
-    return P.inplace(this, (self) => P.sub(self, other, options?.alpha ?? 1), other);
+    return P.inplace(this, (self) => P.sub(self, other, options?.alpha ?? 1), [other]);
   }
 
   /** In-place mul. */
   mul_(other: Tensor | Scalar): this {
-    return P.inplace(this, (self) => P.mul(self, other), other);
+    return P.inplace(this, (self) => P.mul(self, other), [other]);
   }
 
   /** In-place div. */
   div_(other: Tensor | Scalar): this {
-    return P.inplace(this, (self) => P.div(self, other), other);
+    return P.inplace(this, (self) => P.div(self, other), [other]);
   }
 
   /** In-place pow. */
   pow_(exponent: Tensor | Scalar): this {
-    return P.inplace(this, (self) => P.pow(self, exponent), exponent);
+    return P.inplace(this, (self) => P.pow(self, exponent), [exponent]);
   }
 
   /** In-place clamp. */
@@ -842,22 +870,44 @@ export class Tensor implements Strided {
     const [positional, options] = splitOptions(args);
     const min = arg<Tensor | Scalar | null>(positional, options, 0, 'min', null);
     const max = arg<Tensor | Scalar | null>(positional, options, 1, 'max', null);
-    return P.inplace(this, (self) => P.clamp(self, min, max), null);
+    return P.inplace(this, (self) => P.clamp(self, min, max), [min, max]);
   }
 
   /** In-place relu. */
   relu_(): this {
-    return P.inplace(this, (self) => A.relu(self), null);
+    return P.inplace(this, (self) => A.relu(self), []);
   }
 
   /** In-place neg. */
   neg_(): this {
-    return P.inplace(this, (self) => P.neg(self), null);
+    return P.inplace(this, (self) => P.neg(self), []);
   }
 
   /** In-place exp. */
   exp_(): this {
-    return P.inplace(this, (self) => P.exp(self), null);
+    return P.inplace(this, (self) => P.exp(self), []);
+  }
+
+  /** `self + value * tensor1 * tensor2` (AddcmulBackward0). */
+  addcmul(tensor1: Tensor, tensor2: Tensor, options?: { value?: number }): Tensor {
+    return P.addcmul(this, tensor1, tensor2, options?.value ?? 1);
+  }
+
+  /** `self + value * tensor1 / tensor2` (AddcdivBackward0). */
+  addcdiv(tensor1: Tensor, tensor2: Tensor, options?: { value?: number }): Tensor {
+    return P.addcdiv(this, tensor1, tensor2, options?.value ?? 1);
+  }
+
+  /** In place `self += value * tensor1 * tensor2` (optimizers use it). */
+  addcmul_(tensor1: Tensor, tensor2: Tensor, options?: { value?: number }): this {
+    const value = options?.value ?? 1;
+    return P.inplace(this, (self) => P.addcmul(self, tensor1, tensor2, value), [tensor1, tensor2]);
+  }
+
+  /** In place `self += value * tensor1 / tensor2` (optimizers use it). */
+  addcdiv_(tensor1: Tensor, tensor2: Tensor, options?: { value?: number }): this {
+    const value = options?.value ?? 1;
+    return P.inplace(this, (self) => P.addcdiv(self, tensor1, tensor2, value), [tensor1, tensor2]);
   }
 
   /** Copies `src` (broadcast, converted) into this tensor. */

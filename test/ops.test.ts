@@ -116,6 +116,15 @@ const ops: Record<string, (...t: Tensor[]) => Tensor> = {
   binary_cross_entropy: (a, t) => F.binary_cross_entropy(a, t),
   binary_cross_entropy_with_logits: (a, t) => F.binary_cross_entropy_with_logits(a, t),
   bce_logits_pos_weight: (a, t, w) => F.binary_cross_entropy_with_logits(a, t, { pos_weight: w.detach() }),
+  sin: (a) => a.sin(),
+  cos: (a) => torch.cos(a),
+  linear: (x, w, b) => F.linear(x, w, b),
+  linear_3d: (x, w, b) => F.linear(x, w, b),
+  inplace_chain: (a, b) => a.mul(1).mul_(b).add_(b, { alpha: 2 }).sub_(1).div_(2),
+  addcmul_: (s, a, b) => s.mul(1).addcmul_(a, b, { value: 0.5 }),
+  addcdiv: (s, a, b) => s.addcdiv(a, b, { value: -0.5 }),
+  clamp_: (a) => a.mul(1).clamp_(-0.3, 0.3),
+  copy_: (a, b) => a.mul(1).copy_(b),
 };
 
 function build(spec: InputSpec): Tensor {

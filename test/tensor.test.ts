@@ -157,14 +157,14 @@ describe('tensor basics', () => {
     expect(view.is_contiguous()).toBe(false);
     view.get(0).fill_(9);
     expect(base.tolist()).toEqual([[9, 1, 2], [9, 4, 5]]);
-    expect(base._version_).toBe(1);
+    expect(base._version.value).toBe(1);
     const data = base.data;
     data.add_(1);
     expect(base.tolist()).toEqual([[10, 2, 3], [10, 5, 6]]);
-    expect(base._version_).toBe(1);
+    expect(base._version.value).toBe(1);
     const detached = base.detach();
     detached.mul_(2);
-    expect(base._version_).toBe(2);
+    expect(base._version.value).toBe(2);
   });
 
   test('item, tolist, conversions, contiguous', () => {
@@ -267,7 +267,7 @@ describe('tensor basics', () => {
     expect(t.tolist()).toEqual([1, 2, 3]);
     t.zero_();
     expect(t.tolist()).toEqual([0, 0, 0]);
-    expect(t._version_).toBe(7);
+    expect(t._version.value).toBe(7);
   });
 
   test('Jupyter display bundle carries the repr', () => {

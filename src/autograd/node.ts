@@ -147,7 +147,7 @@ export class OpNode<Attrs = unknown> extends Node {
   ) {
     super(edges, output._dtype);
     this.saved = saved;
-    this.savedVersions = saved.map((t) => (t === null ? 0 : t._version.value));
+    this.savedVersions = saved.map((t) => (t === null ? 0 : t._versionCounter.value));
   }
 
   override name(): string {
@@ -182,7 +182,7 @@ export class OpNode<Attrs = unknown> extends Node {
     }
     for (let i = 0; i < saved.length; i++) {
       const tensor = saved[i];
-      if (tensor !== null && tensor._version.value !== this.savedVersions[i]) throw this.modifiedError(tensor, this.savedVersions[i]);
+      if (tensor !== null && tensor._versionCounter.value !== this.savedVersions[i]) throw this.modifiedError(tensor, this.savedVersions[i]);
     }
     return saved as Tensor[];
   }
@@ -193,7 +193,7 @@ export class OpNode<Attrs = unknown> extends Node {
     const origin = producer ? `, which is output ${tensor === this.output ? 0 : tensor._outputNr} of ${producer.name()},` : '';
     return new RuntimeError(
       'one of the variables needed for gradient computation has been modified by an inplace operation: ' +
-        `${description}${origin} is at version ${tensor._version.value}; expected version ${expected} instead. ` +
+        `${description}${origin} is at version ${tensor._versionCounter.value}; expected version ${expected} instead. ` +
         'Hint: enable anomaly detection to find the operation that failed to compute its gradient, with ' +
         'torch.autograd.set_detect_anomaly(True).',
     );

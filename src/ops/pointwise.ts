@@ -294,6 +294,8 @@ const sqrtKernel = new UnaryKernel('Math.sqrt(a)');
 const absKernel = new UnaryKernel('Math.abs(a)');
 const reciprocalKernel = new UnaryKernel('1 / a');
 const signKernel = new UnaryKernel('(a > 0 ? 1 : a < 0 ? -1 : 0)');
+const sinKernel = new UnaryKernel('Math.sin(a)');
+const cosKernel = new UnaryKernel('Math.cos(a)');
 
 const NegBackward0 = derivative({
   name: 'NegBackward0',
@@ -337,6 +339,28 @@ const SignBackward0 = derivative({
   backward: (grad) => [zerosLike(grad)],
 });
 
+const SinBackward0 = derivative({
+  name: 'SinBackward0',
+  formulas: { self: 'grad * self.cos()' },
+  backward: (grad, [self]) => [mul(grad, cos(self))],
+});
+
+const CosBackward0 = derivative({
+  name: 'CosBackward0',
+  formulas: { self: 'grad * -self.sin()' },
+  backward: (grad, [self]) => [mul(grad, neg(sin(self)))],
+});
+
+/** Sine (SinBackward0). */
+export function sin(x: Tensor): Tensor {
+  return record(SinBackward0, unaryForward(sinKernel, x, floatingDtype(x)), [x], [x]);
+}
+
+/** Cosine (CosBackward0). */
+export function cos(x: Tensor): Tensor {
+  return record(CosBackward0, unaryForward(cosKernel, x, floatingDtype(x)), [x], [x]);
+}
+
 /** `-self` (NegBackward0). */
 export function neg(x: Tensor): Tensor {
   if (x._dtype === bool) {
@@ -376,6 +400,43 @@ export function reciprocal(x: Tensor): Tensor {
 /** -1, 0 or 1 (SignBackward0). */
 export function sign(x: Tensor): Tensor {
   return record(SignBackward0, unaryForward(signKernel, x, x._dtype), [x]);
+}
+
+interface AddcAttrs {
+  value: number;
+  selfShape: readonly number[];
+}
+
+const AddcmulBackward0 = derivative<AddcAttrs>({
+  name: 'AddcmulBackward0',
+  formulas: { self: 'grad', tensor1: 'grad * tensor2 * value', tensor2: 'grad * tensor1 * value' },
+  backward: (grad, [tensor1, tensor2], at, node) => [
+    node.needs(0) ? sumToShape(grad, at.selfShape) : null,
+    node.needs(1) ? sumToShape(maybeMultiply(mul(grad, tensor2), at.value), tensor1._shape) : null,
+    node.needs(2) ? sumToShape(maybeMultiply(mul(grad, tensor1), at.value), tensor2._shape) : null,
+  ],
+});
+
+const AddcdivBackward0 = derivative<AddcAttrs>({
+  name: 'AddcdivBackward0',
+  formulas: { self: 'grad', tensor1: 'grad * value / tensor2', tensor2: '-grad * value * tensor1 / (tensor2 * tensor2)' },
+  backward: (grad, [tensor1, tensor2], at, node) => [
+    node.needs(0) ? sumToShape(grad, at.selfShape) : null,
+    node.needs(1) ? sumToShape(div(maybeMultiply(grad, at.value), tensor2), tensor1._shape) : null,
+    node.needs(2) ? sumToShape(div(mul(maybeMultiply(neg(grad), at.value), tensor1), mul(tensor2, tensor2)), tensor2._shape) : null,
+  ],
+});
+
+/** `self + value * tensor1 * tensor2` (AddcmulBackward0). */
+export function addcmul(self: Tensor, tensor1: Tensor, tensor2: Tensor, value = 1): Tensor {
+  const out = withGradMode(false, () => add(self, mul(tensor1, tensor2), value));
+  return record(AddcmulBackward0, out, [self, tensor1, tensor2], [tensor1, tensor2], { value, selfShape: self._shape });
+}
+
+/** `self + value * tensor1 / tensor2` (AddcdivBackward0). */
+export function addcdiv(self: Tensor, tensor1: Tensor, tensor2: Tensor, value = 1): Tensor {
+  const out = withGradMode(false, () => add(self, div(tensor1, tensor2), value));
+  return record(AddcdivBackward0, out, [self, tensor1, tensor2], [tensor1, tensor2], { value, selfShape: self._shape });
 }
 
 // ---- clamp, maximum, where ------------------------------------------------------------------------------
@@ -582,7 +643,7 @@ function writeInto(self: Tensor, result: Tensor): void {
     throw new RuntimeError(`output with shape ${shapeString(self._shape)} doesn't match the broadcast shape ${shapeString(shape)}`);
   }
   conversionKernel(self._dtype).run(self, result);
-  self._version.value++;
+  self._versionCounter.value++;
 }
 
 /** An autograd stand-in for `self` holding a copy of its current values, so saved values survive the write. */
@@ -598,9 +659,9 @@ function snapshot(self: Tensor): Tensor {
  * Runs an in-place op: `compute(self)` gives the out-of-place result, which is written into `self`;
  * when recording, `self` takes over the result's grad_fn, as PyTorch rebases history for in-place ops.
  */
-export function inplace<T extends Tensor>(self: T, compute: (self: Tensor) => Tensor, other: Operand | null, anyCast = false): T {
+export function inplace<T extends Tensor>(self: T, compute: (self: Tensor) => Tensor, others: readonly (Operand | null)[], anyCast = false): T {
   checkInplace(self);
-  const recording = needsRecording([self, tensorOrNull(other)]);
+  const recording = needsRecording([self, ...others.map(tensorOrNull)]);
   if (recording && self._base !== null && self._base.requires_grad) {
     throw new RuntimeError('tsgrad does not support in-place operations on views of tensors that require grad; use an out-of-place op');
   }
@@ -643,7 +704,7 @@ export function fill_<T extends Tensor>(self: T, value: Operand): T {
     const out = emptyTensor(s._shape, s._dtype);
     out._buffer.fill(s._dtype.cast(scalar));
     return record(FillBackward0, out, [s]);
-  }, null, true);
+  }, [], true);
 }
 
 /** Copies `src` into `self` (broadcast, converted), as `Tensor.copy_` (CopyBackwards). */
@@ -652,7 +713,7 @@ export function copy_<T extends Tensor>(self: T, src: Tensor): T {
     const out = emptyTensor(s._shape, s._dtype);
     writeInto(out, src);
     return record(CopyBackwards, out, [s, src], [], { shape: src._shape, dtype: src._dtype });
-  }, src, true);
+  }, [src], true);
 }
 
 /** Fills `self` from the default generator (`normal_`, `uniform_`), not recorded. */
