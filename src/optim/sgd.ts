@@ -44,32 +44,27 @@ export class SGD extends Optimizer {
       const { round, fused } = arithmeticOf(param);
       const grad = valuesOf(gradTensor);
       const state = this.stateOf(param, () => ({ momentum_buffer: null }));
-      const buffer = state.momentum_buffer ?? null;
+      // The momentum buffer starts as a copy of the first step's direction.
+      const firstStep = momentum !== 0 && state.momentum_buffer === null;
+      if (firstStep) state.momentum_buffer = stateTensor(param);
+      const buffer = momentum !== 0 ? (state.momentum_buffer as Tensor) : null;
+      const buf = buffer === null ? null : valuesOf(buffer);
       const decay = round(weightDecay);
       const keep = round(momentum);
       const take = round(1 - dampening);
       const step = round(-lr);
-      const n = grad.length;
-      // d_p for every element first: the momentum buffer starts as a copy of the first one.
-      const direction = new Float64Array(n);
       updateInPlace(param, (values) => {
-        for (let i = 0; i < n; i++) {
-          const g = maximize ? -grad[i] : grad[i];
-          direction[i] = weightDecay !== 0 ? fused(values[i], decay, g) : g;
-        }
-        if (momentum !== 0) {
-          if (buffer === null) {
-            state.momentum_buffer = stateTensor(param, direction);
-          } else {
-            const buf = valuesOf(buffer);
-            for (let i = 0; i < n; i++) buf[i] = fused(direction[i], take, round(buf[i] * keep));
-            buffer._versionCounter.value++;
+        for (let i = 0; i < values.length; i++) {
+          let direction = maximize ? -grad[i] : grad[i];
+          if (weightDecay !== 0) direction = fused(values[i], decay, direction);
+          if (buf !== null) {
+            buf[i] = firstStep ? direction : fused(direction, take, round(buf[i] * keep));
+            direction = nesterov ? fused(buf[i], keep, direction) : buf[i];
           }
-          const buf = valuesOf(state.momentum_buffer as Tensor);
-          for (let i = 0; i < n; i++) direction[i] = nesterov ? fused(buf[i], keep, direction[i]) : buf[i];
+          values[i] = fused(direction, step, values[i]);
         }
-        for (let i = 0; i < n; i++) values[i] = fused(direction[i], step, values[i]);
       });
+      if (buffer !== null && !firstStep) buffer._version.value++;
     }
   }
 }
