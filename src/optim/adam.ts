@@ -1,7 +1,6 @@
 /** `torch.optim.Adam`: adaptive moment estimation, with optional AMSGrad and L2 weight decay. */
 import { ValueError } from '../errors.js';
-import type { Tensor } from '../tensor.js';
-import { fromBuffer } from '../tensor.js';
+import { fromBuffer, type Tensor } from '../tensor.js';
 import { float32 } from '../dtype.js';
 import {
   Optimizer, arithmeticOf, numberOf, stateTensor, updateInPlace, valuesOf,
