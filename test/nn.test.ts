@@ -15,7 +15,7 @@ interface LossCase {
 
 interface Fixture {
   reprs: Record<string, string>;
-  seeded_linears: { seed: number; in: number; out: number; weight: number[]; bias: number[]; weight_repr: string | null }[];
+  seeded_linears: { seed: number; in: number; out: number; dtype?: 'float64'; weight: number[]; bias: number[]; weight_repr: string | null }[];
   inits: Record<string, number[]>;
   state_dicts: {
     sequential: Record<string, string[]>;
@@ -115,9 +115,9 @@ describe('module reprs match PyTorch', () => {
 
 describe('nn.Linear initialisation', () => {
   for (const c of fixture.seeded_linears) {
-    it(`manual_seed(${c.seed}); Linear(${c.in}, ${c.out}) draws PyTorch's weights`, () => {
+    it(`manual_seed(${c.seed}); Linear(${c.in}, ${c.out}${c.dtype ? `, dtype=${c.dtype}` : ''}) draws PyTorch's weights`, () => {
       torch.manual_seed(c.seed);
-      const layer = nn.Linear(c.in, c.out);
+      const layer = nn.Linear(c.in, c.out, { dtype: c.dtype === 'float64' ? torch.float64 : undefined });
       expect(values(layer.weight)).toEqual(c.weight);
       expect(values(layer.bias!)).toEqual(c.bias);
       if (c.weight_repr !== null) expect(String(layer.weight)).toBe(c.weight_repr);

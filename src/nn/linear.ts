@@ -1,7 +1,7 @@
 /** `nn.Linear` and `nn.Identity`. */
 import { Tensor } from '../tensor.js';
 import { emptyTensor } from '../ops/common.js';
-import { float32 } from '../dtype.js';
+import { type DType, get_default_dtype } from '../dtype.js';
 import { Module } from './module.js';
 import { Parameter } from './parameter.js';
 import { linear } from './functional.js';
@@ -10,6 +10,7 @@ import * as init from './init.js';
 /** Options of `nn.Linear` beyond the sizes. */
 export interface LinearOptions {
   bias?: boolean;
+  dtype?: DType;
 }
 
 /** `y = x @ weight.T + bias`, with weight `[out_features, in_features]` initialised as PyTorch does. */
@@ -23,14 +24,16 @@ export class Linear extends Module {
   /** The learnable bias, shape `[out_features]`, or null when built with `bias: false`. */
   declare bias: Parameter | null;
 
-  /** `Linear(in_features, out_features)`, `Linear(2, 3, false)` or `Linear(2, 3, {bias: false})`. */
+  /** `Linear(in_features, out_features)`, `Linear(2, 3, false)` or `Linear(2, 3, {bias: false, dtype: torch.float64})`. */
   constructor(in_features: number, out_features: number, bias: boolean | LinearOptions = true) {
     super();
+    const options = typeof bias === 'boolean' ? { bias } : bias;
+    const dtype = options.dtype ?? get_default_dtype();
     this.in_features = in_features;
     this.out_features = out_features;
-    this.weight = new Parameter(emptyTensor([out_features, in_features], float32));
-    if (typeof bias === 'boolean' ? bias : bias.bias ?? true) {
-      this.bias = new Parameter(emptyTensor([out_features], float32));
+    this.weight = new Parameter(emptyTensor([out_features, in_features], dtype));
+    if (options.bias ?? true) {
+      this.bias = new Parameter(emptyTensor([out_features], dtype));
     } else {
       this.register_parameter('bias', null);
     }
