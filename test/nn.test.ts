@@ -283,6 +283,20 @@ describe('registration, traversal and state_dict', () => {
     expect(error.message).toBe('Module [Module] is missing the required "forward" function');
   });
 
+  it('built-in modules can be subclassed, with super.forward', () => {
+    class ReLULinear extends nn.Linear {
+      override forward(x: Tensor): Tensor {
+        return super.forward(x).relu();
+      }
+    }
+    torch.manual_seed(0);
+    const layer = new ReLULinear(2, 3);
+    expect(layer).toBeInstanceOf(nn.Linear);
+    expect(String(layer)).toBe('ReLULinear(in_features=2, out_features=3, bias=True)');
+    expect(layer(torch.ones(1, 2)).grad_fn!.name()).toBe('ReluBackward0');
+    expect([...layer.state_dict().keys()]).toEqual(['weight', 'bias']);
+  });
+
   it('modules may use the names function objects reserve', () => {
     class Named extends nn.Module {
       name = 'encoder';
