@@ -821,9 +821,9 @@ export class Tensor implements Strided {
     return S.index(this, indices);
   }
 
-  /** Python's `t[index] = value`: `t.set(0, 5)` or `t.set([0, '1:'], other)`. */
+  /** Python's `t[index] = value`: `t.set(0, 5)`; an array is a tuple of indices, `t.set([0, '1:'], other)` is `t[0, 1:] = other`. */
   set(index: Index | Index[], value: Tensor | Scalar): this {
-    const indices = Array.isArray(index) && !index.every((i) => typeof i === 'number') ? (index as Index[]) : [index as Index];
+    const indices = Array.isArray(index) ? (index as Index[]) : [index];
     S.setIndex(this, indices, value);
     return this;
   }

@@ -125,6 +125,12 @@ const ops: Record<string, (...t: Tensor[]) => Tensor> = {
   addcdiv: (s, a, b) => s.addcdiv(a, b, { value: -0.5 }),
   clamp_: (a) => a.mul(1).clamp_(-0.3, 0.3),
   copy_: (a, b) => a.mul(1).copy_(b),
+  setitem: (a) => a.mul(2).set(0, 5),
+  view_inplace: (a, b) => {
+    const y = a.mul(1);
+    y.get(':', 1).mul_(b);
+    return y.exp();
+  },
 };
 
 function build(spec: InputSpec): Tensor {

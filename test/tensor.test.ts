@@ -101,6 +101,7 @@ describe('reprs', () => {
     detach: () => a().mul(2).detach(),
     nested_bool: () => torch.tensor([[true, false]]),
     div_int: () => torch.tensor([1, 2]).div(2),
+    copy_slices: () => a().mul(1).set([0, 1], 0),
     mean_of_int_as_float: () => torch.tensor([1, 2]).float().mean(),
   };
   for (const [key, make] of Object.entries(cases)) {

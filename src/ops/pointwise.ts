@@ -13,6 +13,7 @@ import { default_generator } from '../random.js';
 import { Tensor } from '../tensor.js';
 import { broadcastShapes, emptyTensor, sameShape, shapeString, type Scalar } from './common.js';
 import { sumToShape } from './reduction.js';
+import { rebaseView } from './shape.js';
 
 /** A tensor or a Python scalar operand. */
 export type Operand = Tensor | Scalar;
@@ -662,15 +663,14 @@ function snapshot(self: Tensor): Tensor {
 export function inplace<T extends Tensor>(self: T, compute: (self: Tensor) => Tensor, others: readonly (Operand | null)[], anyCast = false): T {
   checkInplace(self);
   const recording = needsRecording([self, ...others.map(tensorOrNull)]);
-  if (recording && self._base !== null && self._base.requires_grad) {
-    throw new RuntimeError('tsgrad does not support in-place operations on views of tensors that require grad; use an out-of-place op');
-  }
   const result = recording ? compute(snapshot(self)) : withGradMode(false, () => compute(self));
   if (!anyCast && result._dtype.category > self._dtype.category) {
     throw new RuntimeError(`result type ${typeName(result._dtype)} can't be cast to the desired output type ${typeName(self._dtype)}`);
   }
   writeInto(self, result);
-  if (recording) {
+  if (recording && self._base !== null) {
+    rebaseView(self._base, self, result._gradFn!);
+  } else if (recording) {
     self._gradFn = result._gradFn;
     self._outputNr = result._outputNr;
   }

@@ -1,9 +1,9 @@
 /** View and shape ops (view, reshape, transpose, expand, select, slice...), joins (cat, stack), copies. */
 import { type DType, bool, int64 } from '../dtype.js';
 import { IndexError, RuntimeError, ValueError } from '../errors.js';
-import { record, needsRecording } from '../autograd/function.js';
+import { gradientEdge, record, needsRecording } from '../autograd/function.js';
 import { withGradMode } from '../autograd/grad_mode.js';
-import { derivative } from '../autograd/node.js';
+import { derivative, Node, type Edge } from '../autograd/node.js';
 import { contiguousStrides, isContiguous, numelOf } from '../kernels/strided.js';
 import { Slice, Tensor, type Index } from '../tensor.js';
 import { emptyTensor, isScalar, normalizeDim, sameShape, shapeString, type Scalar } from './common.js';
@@ -616,4 +616,71 @@ export function fullLike(x: Tensor, value: number): Tensor {
   const out = emptyTensor(x._shape, x._dtype);
   out._buffer.fill(x._dtype.cast(value));
   return out;
+}
+
+// ---- in-place ops on views: CopySlices -------------------------------------------------------------------
+
+/** The part of a tensor shaped like `base` that `view` covers (`base` and the tensor contiguous). */
+function viewRegion(base: Tensor, view: Tensor): (t: Tensor) => Tensor {
+  const shape = view._shape.slice(), strides = view._strides.slice(), offset = view._offset - base._offset;
+  return (t: Tensor) => t._view(shape, strides, t._offset + offset);
+}
+
+/**
+ * PyTorch's CopySlices: the base's grad_fn after an in-place op on one of its views. The gradient of the
+ * base passes through unchanged outside the view; inside, it goes through the in-place op's node `fn`.
+ */
+export class CopySlices extends Node {
+  /** @internal */
+  constructor(
+    baseEdge: Edge,
+    /** The grad_fn of the in-place op applied to the view. */
+    readonly fn: Node,
+    private readonly region: (t: Tensor) => Tensor,
+    base: Tensor,
+  ) {
+    super([baseEdge, ...fn.next_functions.slice(1)], base._dtype);
+  }
+
+  override name(): string {
+    return 'CopySlices';
+  }
+
+  override apply(gradOutputs: (Tensor | null)[]): (Tensor | null)[] {
+    const grad = gradOutputs[0];
+    if (grad === null) return this.next_functions.map(() => null);
+    const result = clone(grad);
+    const slice = this.region(result);
+    const inner = this.fn.apply([clone(slice)]);
+    withGradMode(false, () => conversionKernel(slice._dtype).run(slice, inner[0] ?? fullLike(slice, 0)));
+    return [result, ...inner.slice(1)];
+  }
+
+  override release(): void {
+    this.fn.release();
+  }
+}
+
+const AsStridedBackward0 = derivative<RegionAttrs>({
+  name: 'AsStridedBackward0',
+  formulas: { self: 'zeros(self.sizes()).as_strided(size, stride, offset) = grad' },
+  backward: (g, _s, at) => [embed(g, at, AsStridedBackwardBackward0)],
+});
+
+const AsStridedBackwardBackward0 = derivative<RegionAttrs>({
+  name: 'AsStridedBackwardBackward0',
+  formulas: { grad: 'grad.as_strided(size, stride, offset)' },
+  backward: (g, _s, at) => [at.region(g)],
+});
+
+/** After an in-place op (grad_fn `fn`) on `view`: the base gets CopySlices, the view an AsStridedBackward0 of it. */
+export function rebaseView(base: Tensor, view: Tensor, fn: Node): void {
+  if (!isContiguous(base._shape, base._strides)) {
+    throw new RuntimeError('tsgrad records in-place operations on views of contiguous tensors only; call .contiguous() on the base first');
+  }
+  const region = viewRegion(base, view);
+  base._gradFn = new CopySlices(gradientEdge(base), fn, region, base);
+  base._outputNr = 0;
+  view._gradFn = null;
+  record(AsStridedBackward0, view, [base], [], { shape: base._shape, region });
 }
