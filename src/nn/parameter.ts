@@ -10,7 +10,7 @@ export class Parameter extends Tensor {
   /** Shares `data`'s storage and version counter, as PyTorch's `_make_subclass`; no data gives an empty tensor. */
   constructor(data?: Tensor | null, requires_grad = true) {
     const source = data ?? Tensor._make(float32.allocate(0), [0], [1], 0, float32);
-    super(source._storage, source._shape.slice(), source._strides.slice(), source._offset, source._dtype, source._version);
+    super(source._storage, source._shape.slice(), source._strides.slice(), source._offset, source._dtype, source._versionCounter);
     this.requires_grad_(requires_grad);
   }
 

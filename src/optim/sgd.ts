@@ -64,7 +64,7 @@ export class SGD extends Optimizer {
           values[i] = fused(direction, step, values[i]);
         }
       });
-      if (buffer !== null && !firstStep) buffer._version.value++;
+      if (buffer !== null && !firstStep) buffer._versionCounter.value++;
     }
   }
 }
