@@ -40,6 +40,10 @@ class ReadyQueue {
     heap[i] = node;
   }
 
+  contains(node: Node): boolean {
+    return this.heap.includes(node);
+  }
+
   pop(): Node {
     const heap = this.heap;
     const top = heap[0];
@@ -62,22 +66,33 @@ class ReadyQueue {
   }
 }
 
-function countDependencies(roots: Node[]): Map<Node, number> {
-  const dependencies = new Map<Node, number>();
-  const seen = new Set<Node>(roots);
-  const stack = roots.slice();
-  while (stack.length) {
-    const node = stack.pop()!;
-    for (const [next] of node.next_functions) {
-      if (next === null) continue;
-      dependencies.set(next, (dependencies.get(next) ?? 0) + 1);
-      if (!seen.has(next)) {
-        seen.add(next);
-        stack.push(next);
-      }
+let runCounter = 0;
+
+/** Marks every node reachable from the roots with this run and counts, per node, the edges leading to it. */
+function countDependencies(roots: Node[], run: number): void {
+  const stack: Node[] = [];
+  for (const root of roots) {
+    if (root._run !== run) {
+      root._run = run;
+      root._pending = 0;
+      root._buffer = null;
+      stack.push(root);
     }
   }
-  return dependencies;
+  while (stack.length) {
+    const edges = stack.pop()!.next_functions;
+    for (let i = 0; i < edges.length; i++) {
+      const next = edges[i][0];
+      if (next === null) continue;
+      if (next._run !== run) {
+        next._run = run;
+        next._pending = 0;
+        next._buffer = null;
+        stack.push(next);
+      }
+      next._pending++;
+    }
+  }
 }
 
 /** Nodes from which some capture target can be reached through their edges: the only ones autograd.grad runs. */
@@ -119,42 +134,30 @@ export function runBackward(run: EngineRun): (Tensor | null)[] {
 }
 
 function execute(run: EngineRun): (Tensor | null)[] {
+  const id = ++runCounter;
   const rootNodes = run.roots.map((r) => r.node);
-  const dependencies = countDependencies(rootNodes);
-  const buffers = new Map<Node, (Tensor | null)[]>();
+  countDependencies(rootNodes, id);
   const captures = run.captures;
   const captured: (Tensor | null)[] = captures ? captures.map(() => null) : [];
-  const captureNodes = captures ? new Set(captures.map((c) => c.node)) : null;
-  const needed = captureNodes ? nodesLeadingTo(rootNodes, captureNodes) : null;
+  const needed = captures ? nodesLeadingTo(rootNodes, new Set(captures.map((c) => c.node))) : null;
   const queue = new ReadyQueue();
 
-  const deliver = (node: Node, inputNr: number, grad: Tensor): void => {
-    let buffer = buffers.get(node);
-    if (buffer === undefined) {
-      buffer = new Array<Tensor | null>(node.numOutputs).fill(null);
-      buffers.set(node, buffer);
-    }
-    buffer[inputNr] = accumulate(buffer[inputNr], grad._dtype === node.gradDtype ? grad : grad.to(node.gradDtype));
-  };
-  for (const root of run.roots) {
-    deliver(root.node, root.outputNr, root.grad);
-  }
-  for (const root of new Set(rootNodes)) {
-    if (!dependencies.has(root)) queue.push(root);
+  for (const root of run.roots) deliver(root.node, root.outputNr, root.grad);
+  for (const root of rootNodes) {
+    if (root._pending === 0 && root._buffer !== null && !queued(root, queue)) queue.push(root);
   }
 
   while (queue.size) {
     const node = queue.pop();
-    let grads = buffers.get(node)!;
-    buffers.delete(node);
+    let grads = node._buffer!;
+    node._buffer = null;
     grads = applyPreHooks(node, grads);
     if (captures) {
       captures.forEach((c, i) => {
         if (c.node === node && grads[c.inputNr] != null) captured[i] = accumulate(captured[i], grads[c.inputNr]!);
       });
     }
-    const runs = needed === null || needed.has(node);
-    if (!runs) {
+    if (needed !== null && !needed.has(node)) {
       if (!run.retainGraph) node.release();
       continue;
     }
@@ -166,37 +169,43 @@ function execute(run: EngineRun): (Tensor | null)[] {
     if (!run.retainGraph) node.release();
     const edges = node.next_functions;
     for (let i = 0; i < edges.length; i++) {
-      const [next, inputNr] = edges[i];
+      const edge = edges[i];
+      const next = edge[0];
       if (next === null) continue;
       const grad = inputGrads[i];
-      if (grad != null) deliver(next, inputNr, grad);
-      const remaining = dependencies.get(next)! - 1;
-      dependencies.set(next, remaining);
-      if (remaining === 0) {
-        if (buffers.has(next)) queue.push(next);
-        else skipUnreached(next, dependencies, buffers, queue, run.retainGraph);
+      if (grad != null) deliver(next, edge[1], grad);
+      if (--next._pending === 0) {
+        if (next._buffer !== null) queue.push(next);
+        else skipUnreached(next, queue, run.retainGraph);
       }
     }
   }
   return captured;
 }
 
+function queued(node: Node, queue: ReadyQueue): boolean {
+  return queue.contains(node);
+}
+
+/** Adds a gradient into the node's input buffer (cast to the dtype the node expects). */
+function deliver(node: Node, inputNr: number, grad: Tensor): void {
+  let buffer = node._buffer;
+  if (buffer === null) {
+    buffer = node.numOutputs === 1 ? [null] : new Array<Tensor | null>(node.numOutputs).fill(null);
+    node._buffer = buffer;
+  }
+  const cast = grad._dtype === node.gradDtype ? grad : grad.to(node.gradDtype);
+  buffer[inputNr] = accumulate(buffer[inputNr], cast);
+}
+
 /** A node that received no gradient at all: its inputs receive none either, but their counts still drop. */
-function skipUnreached(
-  node: Node,
-  dependencies: Map<Node, number>,
-  buffers: Map<Node, (Tensor | null)[]>,
-  queue: ReadyQueue,
-  retainGraph: boolean,
-): void {
+function skipUnreached(node: Node, queue: ReadyQueue, retainGraph: boolean): void {
   if (!retainGraph) node.release();
   for (const [next] of node.next_functions) {
     if (next === null) continue;
-    const remaining = dependencies.get(next)! - 1;
-    dependencies.set(next, remaining);
-    if (remaining === 0) {
-      if (buffers.has(next)) queue.push(next);
-      else skipUnreached(next, dependencies, buffers, queue, retainGraph);
+    if (--next._pending === 0) {
+      if (next._buffer !== null) queue.push(next);
+      else skipUnreached(next, queue, retainGraph);
     }
   }
 }

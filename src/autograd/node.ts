@@ -54,6 +54,12 @@ export abstract class Node {
   /** @internal */
   readonly postHooks: PostHook[] = [];
   private address = -1;
+  /** @internal Engine bookkeeping: the run that last visited this node, its pending inputs and buffer. */
+  _run = 0;
+  /** @internal */
+  _pending = 0;
+  /** @internal */
+  _buffer: (Tensor | null)[] | null = null;
 
   /** @internal */
   constructor(
@@ -166,7 +172,8 @@ export class OpNode<Attrs = unknown> extends Node {
   }
 
   override release(): void {
-    if (this.saved && this.saved.length) this.saved = null;
+    // Nodes that saved no tensor (e.g. `x * 2`, which keeps the scalar) can run again, as in PyTorch.
+    if (this.saved !== null && this.saved.some((t) => t !== null)) this.saved = null;
   }
 
   /** The saved tensors, after checking none was freed or modified in place since the forward pass. */

@@ -24,6 +24,9 @@ export type Operand = Tensor | Scalar;
 function promote2(a: Tensor, b: Operand): DType {
   if (b instanceof Tensor) {
     if (a._dtype === b._dtype) return a._dtype;
+    const aZeroDim = a._shape.length === 0;
+    if (aZeroDim === (b._shape.length === 0)) return promote_types(a._dtype, b._dtype);
+    return aZeroDim ? resultType(b._dtype, a._dtype, null) : resultType(a._dtype, b._dtype, null);
   } else if (a._dtype.is_floating_point && typeof b === 'number') {
     return a._dtype;
   }
