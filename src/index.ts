@@ -101,6 +101,9 @@ export const torch = {
   equal: (a: Tensor, b: Tensor) => a.equal(b),
   allclose: (a: Tensor, b: Tensor, options?: { rtol?: number; atol?: number }) => a.allclose(b, options),
   sum: method('sum'),
+  var: method('var'),
+  std: method('std'),
+  norm: method('norm'),
   mean: method('mean'),
   /** `torch.max(input)`, `torch.max(input, dim, keepdim)` or `torch.max(input, other)`. */
   max: (input: Tensor, ...args: unknown[]) => R.extremeCall(input, args, true),

@@ -1,7 +1,7 @@
 /** The Tensor: a strided view over typed-array storage, with autograd metadata and PyTorch's methods. */
 import { Category, type DType, type Storage, bool, float32, float64, int64 } from './dtype.js';
 import { RuntimeError, ValueError } from './errors.js';
-import { runBackward } from './autograd/engine.js';
+import * as autograd from './autograd/api.js';
 import { is_grad_enabled } from './autograd/grad_mode.js';
 import { AccumulateGrad, RemovableHandle, type Node, type TensorHook } from './autograd/node.js';
 import { contiguousStrides, isContiguous, numelOf, type Strided } from './kernels/strided.js';
@@ -304,20 +304,7 @@ export class Tensor implements Strided {
   /** Computes the gradient of this tensor with respect to the graph leaves, accumulating into their `.grad`. */
   backward(gradient?: Tensor | null | BackwardOptions, retainGraph?: boolean, createGraph?: boolean): void {
     const options: BackwardOptions = gradient instanceof Tensor || gradient == null ? { gradient, retain_graph: retainGraph, create_graph: createGraph } : gradient;
-    if (this._gradFn === null && !this._requiresGrad) {
-      throw new RuntimeError('element 0 of tensors does not require grad and does not have a grad_fn');
-    }
-    let seed = options.gradient ?? null;
-    if (seed === null) {
-      if (this.numel() !== 1) throw new RuntimeError('grad can be implicitly created only for scalar outputs');
-      seed = S.onesLike(this);
-    }
-    const createGraphFlag = options.create_graph ?? false;
-    runBackward({
-      roots: [{ node: this._gradFn ?? this._gradAccumulator(), outputNr: this._outputNr, grad: seed }],
-      retainGraph: options.retain_graph ?? createGraphFlag,
-      createGraph: createGraphFlag,
-    });
+    autograd.backward(this, { grad_tensors: options.gradient ?? undefined, retain_graph: options.retain_graph, create_graph: options.create_graph });
   }
 
   /** A new tensor sharing storage and version counter, detached from the graph. */
@@ -665,6 +652,26 @@ export class Tensor implements Strided {
   mean(...args: unknown[]): Tensor {
     const [positional, options] = splitOptions(args);
     return R.mean(this, arg(positional, options, 0, 'dim', null), arg(positional, options, 1, 'keepdim', false), arg(positional, options, 2, 'dtype', null));
+  }
+
+  /** Variance (`var(dim, unbiased, keepdim)` or `var({dim, unbiased, keepdim})`), unbiased by default. */
+  var(...args: unknown[]): Tensor {
+    const [positional, options] = splitOptions(args);
+    return R.variance(this, arg(positional, options, 0, 'dim', null), arg(positional, options, 1, 'unbiased', true), arg(positional, options, 2, 'keepdim', false));
+  }
+
+  /** Standard deviation, unbiased by default. */
+  std(...args: unknown[]): Tensor {
+    const [positional, options] = splitOptions(args);
+    return R.std(this, arg(positional, options, 0, 'dim', null), arg(positional, options, 1, 'unbiased', true), arg(positional, options, 2, 'keepdim', false));
+  }
+
+  /** The 2-norm of all elements, or along `dim`: `norm()`, `norm({dim, keepdim})`. */
+  norm(...args: unknown[]): Tensor {
+    const [positional, options] = splitOptions(args);
+    const p = arg<number | string>(positional, options, 0, 'p', 2);
+    if (p !== 2 && p !== 'fro') throw new RuntimeError('tsgrad implements the 2-norm only');
+    return R.norm(this, arg(positional, options, 1, 'dim', null), arg(positional, options, 2, 'keepdim', false));
   }
 
   /** Largest element; `max(dim, keepdim)` gives `(values, indices)`; `max(tensor)` is maximum. */

@@ -95,6 +95,7 @@ describe('errors are PyTorch\'s', () => {
     requires_grad_nonleaf: () => { torch.randn(2, { requires_grad: true }).mul(2).requires_grad = false; },
     view_infer_twice: () => torch.randn(4).view(-1, -1),
     t_3d: () => torch.randn(2, 3, 4).t(),
+    gradient_shape: () => torch.randn(3, { requires_grad: true }).mul(2).backward(torch.ones(2)),
     too_many_indices: () => torch.randn(2).get(0, 0),
   };
   for (const [key, fn] of Object.entries(raising)) {

@@ -125,6 +125,12 @@ const ops: Record<string, (...t: Tensor[]) => Tensor> = {
   addcdiv: (s, a, b) => s.addcdiv(a, b, { value: -0.5 }),
   clamp_: (a) => a.mul(1).clamp_(-0.3, 0.3),
   copy_: (a, b) => a.mul(1).copy_(b),
+  var: (a) => a.var(),
+  var_dim: (a) => a.var(0, false),
+  std: (a) => torch.std(a),
+  std_dim_keep: (a) => a.std({ dim: 1, keepdim: true }),
+  norm: (a) => a.norm(),
+  norm_dim: (a) => a.norm({ dim: 1 }),
   setitem: (a) => a.mul(2).set(0, 5),
   view_inplace: (a, b) => {
     const y = a.mul(1);

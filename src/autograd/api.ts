@@ -18,6 +18,8 @@ function seeds(outputs: Tensor[], gradOutputs: (Tensor | null)[] | undefined): {
     if (grad === null) {
       if (output.numel() !== 1) throw new RuntimeError('grad can be implicitly created only for scalar outputs');
       grad = onesLike(output);
+    } else if (grad._shape.length !== output._shape.length || grad._shape.some((d, k) => d !== output._shape[k])) {
+      throw new RuntimeError(`Mismatch in shape: grad_output[${i}] has a shape of ${grad.shape} and output[${i}] has a shape of ${output.shape}.`);
     }
     return { node: output._gradFn ?? output._gradAccumulator(), outputNr: output._outputNr, grad };
   });

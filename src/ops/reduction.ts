@@ -3,11 +3,12 @@ import { Category, type DType, bool, float32, int64 } from '../dtype.js';
 import { IndexError, RuntimeError } from '../errors.js';
 import { record, needsRecording } from '../autograd/function.js';
 import { derivative } from '../autograd/node.js';
+import { withGradMode } from '../autograd/grad_mode.js';
 import { extremeAlongDim, sumReduce } from '../kernels/reduce.js';
 import { contiguousStrides } from '../kernels/strided.js';
 import { Tensor } from '../tensor.js';
 import { emptyTensor, normalizeDim, sameShape, splitOptions, arg } from './common.js';
-import { compare, div, maximum, minimum, where } from './pointwise.js';
+import { compare, div, maximum, minimum, mul, sqrt, sub, where } from './pointwise.js';
 import { expand, reshape, unsqueeze } from './shape.js';
 
 const inspectSymbol = Symbol.for('nodejs.util.inspect.custom');
@@ -121,6 +122,70 @@ export function mean(x: Tensor, dim: Dims = null, keepdim = false, dtype: DType 
   for (let i = 0; i < sums.length; i++) sums[i] /= attrs.count;
   const out = fromFloat64(sums, reducedShape(x._shape, flags, keepdim), outDtype);
   return record(dim === null ? MeanBackward0 : MeanBackward1, out, [x], [], attrs);
+}
+
+// ---- var, std, norm -------------------------------------------------------------------------------------
+
+interface SpreadAttrs extends ReduceAttrs {
+  correction: number;
+}
+
+const VarBackward0 = derivative<SpreadAttrs>({
+  name: 'VarBackward0',
+  formulas: { self: 'grad * 2 * (self - self.mean(dim)) / (N - correction)' },
+  backward: (grad, [self], at) => {
+    const centered = sub(self, mean(self, dimsOf(at), true));
+    return [mul(expandBack(grad, at.shape, at.flags, at.keepdim), div(mul(centered, 2), at.count - at.correction))];
+  },
+});
+
+const StdBackward0 = derivative<SpreadAttrs>({
+  name: 'StdBackward0',
+  formulas: { self: 'grad * (self - self.mean(dim)) / ((N - correction) * result)' },
+  backward: (grad, [self, result], at) => {
+    const centered = sub(self, mean(self, dimsOf(at), true));
+    const scale = div(expandBack(grad, at.shape, at.flags, at.keepdim), expandBack(mul(result, at.count - at.correction), at.shape, at.flags, at.keepdim));
+    return [mul(centered, scale)];
+  },
+});
+
+const NormBackward1 = derivative<ReduceAttrs>({
+  name: 'NormBackward1',
+  formulas: { self: 'grad * self / result (0 where result is 0)' },
+  backward: (grad, [self, result], at) => {
+    const ratio = div(expandBack(grad, at.shape, at.flags, at.keepdim), expandBack(result, at.shape, at.flags, at.keepdim));
+    return [where(compare('eq', expandBack(result, at.shape, at.flags, at.keepdim), 0), 0, mul(self, ratio))];
+  },
+});
+
+function dimsOf(at: ReduceAttrs): number[] {
+  return at.flags.flatMap((reduced, d) => (reduced ? [d] : []));
+}
+
+/** Variance over all elements or along `dim`, with Bessel's correction unless `unbiased` is false (VarBackward0). */
+export function variance(x: Tensor, dim: Dims, unbiased: boolean, keepdim: boolean): Tensor {
+  const flags = reducedFlags(x, dim);
+  const attrs = { ...reduceAttrs(x, flags, keepdim), correction: unbiased ? 1 : 0 };
+  const out = withGradMode(false, () => {
+    const centered = sub(x, mean(x, dim, true));
+    return div(sum(mul(centered, centered), dim, keepdim), attrs.count - attrs.correction);
+  });
+  return record(VarBackward0, out, [x], [x], attrs);
+}
+
+/** Standard deviation, as `variance(...).sqrt()` but recorded as one StdBackward0. */
+export function std(x: Tensor, dim: Dims, unbiased: boolean, keepdim: boolean): Tensor {
+  const flags = reducedFlags(x, dim);
+  const attrs = { ...reduceAttrs(x, flags, keepdim), correction: unbiased ? 1 : 0 };
+  const out = withGradMode(false, () => sqrt(variance(x, dim, unbiased, keepdim)));
+  return record(StdBackward0, out, [x], [x, out], attrs);
+}
+
+/** The 2-norm over all elements or along `dim` (NormBackward1). */
+export function norm(x: Tensor, dim: Dims, keepdim: boolean): Tensor {
+  const flags = reducedFlags(x, dim);
+  const out = withGradMode(false, () => sqrt(sum(mul(x, x), dim, keepdim)));
+  return record(NormBackward1, out, [x], [x, out], reduceAttrs(x, flags, keepdim));
 }
 
 // ---- max / min ------------------------------------------------------------------------------------------
