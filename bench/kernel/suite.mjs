@@ -80,7 +80,7 @@ const kernels = [
 async function measure(kernel, name, jupyterPath, workDir) {
   const resultFile = path.join(workDir, `kernel-${kernel.id}.json`);
   const args = [path.join(here, "driver.py"), name, JSON.stringify(kernel.cells), resultFile];
-  const { code } = await runChild(systemPython, args, { env: { ...process.env, JUPYTER_PATH: jupyterPath }, cwd: workDir });
+  const code = await runChild(systemPython, args, { env: { ...process.env, JUPYTER_PATH: jupyterPath }, cwd: workDir });
   if (code === 0 && existsSync(resultFile)) return JSON.parse(readFileSync(resultFile, "utf8"));
   return { kernel: name, samplesMs: {}, memory: {}, errors: [`driver exited with ${code}`] };
 }

@@ -11,13 +11,14 @@ export function pythonHas(...modules) {
   return spawnSync(systemPython, ["-c", modules.map((module) => `import ${module}`).join("; ")], { stdio: "ignore" }).status === 0;
 }
 
-/** Runs a command to completion with stderr passed through; resolves to its exit code and its stdout. */
+/** Runs a command to completion, its stderr passed through (progress, errors), its stdout dropped; resolves to its exit code. */
 export function runChild(command, args, options = {}) {
   return new Promise((resolve) => {
-    const child = spawn(command, args, { stdio: ["ignore", "pipe", "inherit"], ...options });
-    let stdout = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.on("error", (error) => resolve({ code: -1, stdout: String(error) }));
-    child.on("close", (code, signal) => resolve({ code: code ?? signal, stdout }));
+    const child = spawn(command, args, { stdio: ["ignore", "ignore", "inherit"], ...options });
+    child.on("error", (error) => {
+      console.error(`cannot start ${command}: ${error.message}`);
+      resolve(-1);
+    });
+    child.on("close", (code, signal) => resolve(code ?? signal));
   });
 }

@@ -32,7 +32,7 @@ const systems = [
 async function measure(system, inputsDir) {
   const resultFile = path.join(inputsDir, `result-${system.id}.json`);
   const [command, args] = system.command(inputsDir, resultFile);
-  const { code } = await runChild(command, args, { cwd: path.join(here, "..") });
+  const code = await runChild(command, args, { cwd: path.join(here, "..") });
   if (code === 0 && existsSync(resultFile)) return JSON.parse(readFileSync(resultFile, "utf8"));
   return { system: system.id, samplesMs: {}, checks: {}, errors: { "*": `process exited with ${code}` } };
 }
