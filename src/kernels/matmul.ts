@@ -22,18 +22,26 @@ const NC = 512;
 let packedA = new Float64Array(MC * KC);
 let packedB = new Float64Array(KC * NC);
 
-/** C (m×n, contiguous from `cOffset`) = A (m×k) · B (k×n), or C += A·B when `accumulate`. */
-export function gemm(m: number, n: number, k: number, a: MatrixOperand, b: MatrixOperand, c: Storage, cOffset: number, accumulate = false): void {
+/** Element (i, j) of a strided matrix operand. */
+function at(x: MatrixOperand, i: number, j: number): number {
+  return x.data[x.offset + i * x.rowStride + j * x.colStride];
+}
+
+/**
+ * C (m×n, contiguous from `cOffset`) = init + A (m×k) · B (k×n), where the optional `init` (m×n, strided,
+ * broadcast with zero strides) seeds the sums: addmm's bias costs no separate pass.
+ */
+export function gemm(m: number, n: number, k: number, a: MatrixOperand, b: MatrixOperand, c: Storage, cOffset: number, init: MatrixOperand | null = null): void {
   if (n === 1) {
-    gemv(m, k, a, b, c, cOffset, accumulate);
+    gemv(m, k, a, b, c, cOffset, init);
     return;
   }
   if (m < MR || n < NR || m * n * k < 32_768) {
-    gemmDirect(m, n, k, a, b, c, cOffset, accumulate);
+    gemmDirect(m, n, k, a, b, c, cOffset, init);
     return;
   }
   const acc = new Float64Array(m * n);
-  if (accumulate) for (let i = 0; i < m * n; i++) acc[i] = c[cOffset + i];
+  if (init) for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) acc[i * n + j] = at(init, i, j);
   for (let jc = 0; jc < n; jc += NC) {
     const nc = Math.min(NC, n - jc);
     for (let pc = 0; pc < k; pc += KC) {
@@ -54,30 +62,43 @@ export function gemm(m: number, n: number, k: number, a: MatrixOperand, b: Matri
 }
 
 /** A single output column: dot products along k when k dominates, else column sweeps (axpy) over m. */
-function gemv(m: number, k: number, a: MatrixOperand, b: MatrixOperand, c: Storage, cOffset: number, accumulate: boolean): void {
+function gemv(m: number, k: number, a: MatrixOperand, b: MatrixOperand, c: Storage, cOffset: number, init: MatrixOperand | null): void {
   const ad = a.data, bd = b.data;
   const aRow = a.rowStride, aCol = a.colStride, bStep = b.rowStride;
   if (k >= m) {
     for (let i = 0; i < m; i++) {
       const total = dot(k, ad, a.offset + i * aRow, aCol, bd, b.offset, bStep);
-      c[cOffset + i] = accumulate ? c[cOffset + i] + total : total;
+      c[cOffset + i] = init ? at(init, i, 0) + total : total;
     }
     return;
   }
   if (k === 1) {
-    const bv = bd[b.offset];
-    if (accumulate) for (let i = 0, ap = a.offset; i < m; i++, ap += aRow) c[cOffset + i] += ad[ap] * bv;
-    else for (let i = 0, ap = a.offset; i < m; i++, ap += aRow) c[cOffset + i] = ad[ap] * bv;
+    scaledColumn(m, c, cOffset, ad, a.offset, aRow, bd[b.offset], init);
     return;
   }
   const acc = new Float64Array(m);
-  if (accumulate) for (let i = 0; i < m; i++) acc[i] = c[cOffset + i];
+  if (init) for (let i = 0; i < m; i++) acc[i] = at(init, i, 0);
   for (let p = 0; p < k; p++) {
     const bv = bd[b.offset + p * bStep];
     let ap = a.offset + p * aCol;
     for (let i = 0; i < m; i++, ap += aRow) acc[i] += ad[ap] * bv;
   }
   for (let i = 0; i < m; i++) c[cOffset + i] = acc[i];
+}
+
+/** c[i] = init[i] + a[i] * scale down one column; unit-stride cases get their own loops (V8 keeps them tight). */
+function scaledColumn(m: number, c: Storage, co: number, a: Storage, ao: number, as: number, scale: number, init: MatrixOperand | null): void {
+  const id = init === null ? null : init.data;
+  const io = init === null ? 0 : init.offset;
+  const is = init === null ? 0 : init.rowStride;
+  if (as === 1 && is === 0) {
+    const seed = id === null ? 0 : id[io];
+    for (let i = 0; i < m; i++) c[co + i] = seed + a[ao + i] * scale;
+  } else if (as === 1 && is === 1 && id !== null) {
+    for (let i = 0; i < m; i++) c[co + i] = id[io + i] + a[ao + i] * scale;
+  } else {
+    for (let i = 0; i < m; i++) c[co + i] = (id === null ? 0 : id[io + i * is]) + a[ao + i * as] * scale;
+  }
 }
 
 /** A strided dot product with four running sums (independent additions pipeline better). */
@@ -94,11 +115,11 @@ function dot(k: number, x: Storage, xo: number, xs: number, y: Storage, yo: numb
   return (t0 + t1) + (t2 + t3);
 }
 
-function gemmDirect(m: number, n: number, k: number, a: MatrixOperand, b: MatrixOperand, c: Storage, cOffset: number, accumulate: boolean): void {
+function gemmDirect(m: number, n: number, k: number, a: MatrixOperand, b: MatrixOperand, c: Storage, cOffset: number, init: MatrixOperand | null): void {
   const ad = a.data, bd = b.data;
   const row = new Float64Array(n);
   for (let i = 0; i < m; i++) {
-    if (accumulate) for (let j = 0; j < n; j++) row[j] = c[cOffset + i * n + j];
+    if (init) for (let j = 0; j < n; j++) row[j] = at(init, i, j);
     else row.fill(0);
     let ap = a.offset + i * a.rowStride;
     for (let p = 0; p < k; p++, ap += a.colStride) {

@@ -5,7 +5,7 @@ import { derivative } from '../autograd/node.js';
 import { gemm, type MatrixOperand } from '../kernels/matmul.js';
 import { Tensor } from '../tensor.js';
 import { broadcastShapes, emptyTensor } from './common.js';
-import { conversionKernel, mul, promote } from './pointwise.js';
+import { convert, mul } from './pointwise.js';
 import { sumToShape } from './reduction.js';
 import { clone, expand, reshape, squeezeInplaceDim, t, transpose, unsafeView, unsqueeze } from './shape.js';
 
@@ -68,11 +68,11 @@ function scaled(x: Tensor, factor: number): Tensor {
   return factor === 1 ? x : mul(x, factor);
 }
 
-function matrixProduct(a: Tensor, b: Tensor, into?: Tensor): Tensor {
+function matrixProduct(a: Tensor, b: Tensor, init: Tensor | null = null): Tensor {
   const [m, k] = a._shape;
   const n = b._shape[1];
-  const out = into ?? emptyTensor([m, n], a._dtype);
-  gemm(m, n, k, operand(a), operand(b), out._buffer, 0, into !== undefined);
+  const out = emptyTensor([m, n], a._dtype);
+  gemm(m, n, k, operand(a), operand(b), out._buffer, 0, init && operand(init));
   return out;
 }
 
@@ -97,15 +97,16 @@ export function mm(a: Tensor, b: Tensor): Tensor {
 export function addmm(self: Tensor, mat1: Tensor, mat2: Tensor, beta = 1, alpha = 1): Tensor {
   checkMatrices(mat1, mat2);
   const shape = [mat1._shape[0], mat2._shape[1]];
-  const out = emptyTensor(shape, promote(self, mat1));
-  conversionKernel(out._dtype).run(out, expand(self.detach(), shape));
-  if (beta !== 1) scaleInPlace(out, beta);
-  if (alpha === 1) {
-    matrixProduct(mat1, mat2, out);
+  const bias = expand(self.detach(), shape);
+  let out: Tensor;
+  if (alpha === 1 && beta === 1 && bias._dtype === mat1._dtype) {
+    out = matrixProduct(mat1, mat2, bias);
   } else {
-    const product = matrixProduct(mat1, mat2);
-    scaleInPlace(product, alpha);
-    addInPlace(out, product);
+    out = matrixProduct(mat1, mat2);
+    scaleInPlace(out, alpha);
+    const seed = convert(bias, out._dtype);
+    scaleInPlace(seed, beta);
+    addInPlace(out, seed);
   }
   if (!needsRecording([self, mat1, mat2])) return out;
   return record(AddmmBackward0, out, [self, mat1, mat2], [mat2.requires_grad ? mat1 : null, mat1.requires_grad ? mat2 : null], { shape: self._shape, beta, alpha });
