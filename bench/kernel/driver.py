@@ -26,6 +26,7 @@ CELLS_FOR_MEMORY = 50 if QUICK else 1000
 
 
 def milliseconds_since(start):
+    """Milliseconds elapsed since a time.perf_counter() reading."""
     return (time.perf_counter() - start) * 1000
 
 
@@ -115,11 +116,13 @@ def start(kernel_name, cells, lost):
 
 
 def stop(manager, client):
+    """Closes the channels and shuts the kernel down politely."""
     client.stop_channels()
     manager.shutdown_kernel(now=False)
 
 
 def main():
+    """Measures one kernel and writes the result file."""
     kernel_name, cells_json, result_file = sys.argv[1:4]
     cells = json.loads(cells_json)
     result = {"kernel": kernel_name, "samplesMs": {}, "memory": {}, "errors": [], "lost": []}

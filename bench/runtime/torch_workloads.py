@@ -46,6 +46,7 @@ def digest_value(value):
 
 
 def read_inputs(directory):
+    """(settings, workloads, tensors) from the manifest and binary files the harness wrote."""
     with open(os.path.join(directory, "inputs.json")) as manifest_file:
         manifest = json.load(manifest_file)
     tensors = {}
@@ -57,12 +58,14 @@ def read_inputs(directory):
 
 
 def load(pairs):
+    """Copies initial values into parameters outside the graph."""
     with torch.no_grad():
         for parameter, value in pairs:
             parameter.copy_(value)
 
 
-def scalar_workload(config, _tensors):
+def scalar_workload(config):
+    """W1: one run is `iterations` fresh graphs z = x*w + b, MSE, backward, grads zeroed (set to None) each time."""
     x, y = torch.tensor(float(config["x"])), torch.tensor(float(config["y"]))
     w = torch.tensor(float(config["w"]), requires_grad=True)
     b = torch.tensor(float(config["b"]), requires_grad=True)
@@ -82,6 +85,7 @@ def scalar_workload(config, _tensors):
 
 
 def matmul_workloads(n, tensors):
+    """W2: (forward, backward, check) for A@B and sum(A@B).backward() on the n x n inputs."""
     a = tensors[f"matmul{n}_a"].clone().requires_grad_()
     b = tensors[f"matmul{n}_b"].clone().requires_grad_()
     state = {}
@@ -100,6 +104,7 @@ def matmul_workloads(n, tensors):
 
 
 def mlp_workload(config, tensors):
+    """W3: (one SGD step, check of the first step's loss and gradients and of the loss at checkSteps)."""
     inputs, hidden, outputs = config["sizes"]
     first, second = torch.nn.Linear(inputs, hidden), torch.nn.Linear(hidden, outputs)
     model = torch.nn.Sequential(first, torch.nn.ReLU(), second)
@@ -128,6 +133,7 @@ def mlp_workload(config, tensors):
 
 
 def linreg_workload(config, tensors):
+    """W4: (all epochs from the initial parameters, check of the last loss, w and b)."""
     model = torch.nn.Linear(1, 1)
     optimizer = torch.optim.SGD(model.parameters(), lr=config["lr"])
     initial = [(model.weight, tensors["linreg_w"]), (model.bias, tensors["linreg_b"])]
@@ -148,7 +154,7 @@ def prepare(workload, settings, tensors):
     """(run, check or None) for one workload of the manifest."""
     kind = workload["kind"]
     if kind == "scalar":
-        return scalar_workload(settings["scalar"], tensors)
+        return scalar_workload(settings["scalar"])
     if kind in ("matmul_fwd", "matmul_bwd"):
         forward, backward, check = matmul_workloads(workload["size"], tensors)
         return (forward, None) if kind == "matmul_fwd" else (backward, check)
@@ -160,6 +166,7 @@ def prepare(workload, settings, tensors):
 
 
 def main():
+    """Runs every workload of the manifest and writes the result file."""
     inputs_dir, result_file = sys.argv[1:3]
     torch.set_num_threads(1)
     settings, workloads, tensors = read_inputs(inputs_dir)
