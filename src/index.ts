@@ -20,9 +20,12 @@ import { RuntimeError, ValueError, IndexError } from './errors.js';
 
 type Operand = Tensor | Scalar;
 
-/** Calls a Tensor method as the function `torch.name(tensor, ...args)`. */
-function method<K extends keyof Tensor>(name: K): (self: Tensor, ...args: unknown[]) => unknown {
-  return (self: Tensor, ...args: unknown[]) => (self[name] as (...a: unknown[]) => unknown)(...args);
+/** Names of Tensor methods returning a tensor. */
+type TensorMethod = { [K in keyof Tensor]: Tensor[K] extends (...args: never[]) => Tensor ? K : never }[keyof Tensor];
+
+/** Calls a Tensor method as the function `torch.name(tensor, ...args)`, typed like the method. */
+function method<K extends TensorMethod>(name: K): (self: Tensor, ...args: Parameters<Tensor[K]>) => Tensor {
+  return (self: Tensor, ...args: Parameters<Tensor[K]>) => (self[name] as (...a: unknown[]) => Tensor)(...args);
 }
 
 /** `torch`: creation functions, math functions, dtypes, grad modes, autograd, nn.functional. */

@@ -128,6 +128,8 @@ export class Tensor implements Strided {
   }
 
   /** `size()` is the shape; `size(dim)` one dimension's length. */
+  size(): Size;
+  size(dim: number): number;
   size(dim?: number): Size | number {
     if (dim === undefined) return this.shape;
     return this._shape[normalize(dim, this._shape.length)];
@@ -164,6 +166,8 @@ export class Tensor implements Strided {
   }
 
   /** Strides in elements; `stride(dim)` for one dimension. */
+  stride(): number[];
+  stride(dim: number): number;
   stride(dim?: number): number[] | number {
     if (dim === undefined) return this._strides.slice();
     return this._strides[normalize(dim, this._shape.length)];
@@ -334,15 +338,16 @@ export class Tensor implements Strided {
 
   // ---- values -----------------------------------------------------------------------------------------------
 
-  /** The single element as a JS number (boolean for bool tensors). */
-  item(): number | boolean {
+  /** The single element as a JS number (at run time a boolean for bool tensors, as Python's True/False). */
+  item(): number {
     if (this.numel() !== 1) throw new ValueError('only one element tensors can be converted to Python scalars');
     const value = this._storage.buffer[this._offset];
-    return this._dtype === bool ? value !== 0 : value;
+    return this._dtype === bool ? ((value !== 0) as unknown as number) : value;
   }
 
-  /** The elements as nested arrays (a number for a 0-dim tensor). */
-  tolist(): unknown {
+  /** The elements as nested arrays (a number for a 0-dim tensor); typed `any` so cells can index it freely. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  tolist(): any {
     const buffer = this._storage.buffer;
     const asBool = this._dtype === bool;
     const read = (dim: number, offset: number): unknown => {
@@ -759,7 +764,7 @@ export class Tensor implements Strided {
   }
 
   /** A view with another shape (one size may be -1); fails when the strides do not allow it. */
-  view(...shape: (number | number[] | DType)[]): Tensor {
+  view(...shape: (number | number[])[]): Tensor {
     return S.view(this, parseShape(shape));
   }
 
