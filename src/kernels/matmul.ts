@@ -176,8 +176,20 @@ function microKernel(kc: number, aStart: number, bStart: number, acc: Float64Arr
     c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
     c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
   }
+  if (rows === MR && cols === NR) {
+    let p = cBase;
+    acc[p] += c00; acc[p + 1] += c01; acc[p + 2] += c02; acc[p + 3] += c03;
+    p += ldc;
+    acc[p] += c10; acc[p + 1] += c11; acc[p + 2] += c12; acc[p + 3] += c13;
+    p += ldc;
+    acc[p] += c20; acc[p + 1] += c21; acc[p + 2] += c22; acc[p + 3] += c23;
+    p += ldc;
+    acc[p] += c30; acc[p + 1] += c31; acc[p + 2] += c32; acc[p + 3] += c33;
+    return;
+  }
   const tile = [c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33];
   for (let r = 0; r < rows; r++) {
     for (let s = 0; s < cols; s++) acc[cBase + r * ldc + s] += tile[r * 4 + s];
   }
+}
 }
