@@ -1,5 +1,6 @@
 import { describe, expect, test, vi } from 'vitest';
 import { readFileSync } from 'node:fs';
+import { inspect } from 'node:util';
 import torch, { Tensor, type Node } from '../src/index.js';
 
 const fixture = JSON.parse(readFileSync(new URL('./fixtures/ops.json', import.meta.url), 'utf8'));
@@ -50,6 +51,8 @@ describe('grad_fn graphs match PyTorch', () => {
     expect((first[0] as unknown as { variable: Tensor }).variable).toBe(a);
     expect(String(y.grad_fn)).toMatch(/^<MulBackward0 object at 0x[0-9a-f]+>$/);
     expect(String(y.grad_fn)).toBe(String(y.grad_fn));
+    const edges = torch.randn(2, { requires_grad: true }).mul(2).grad_fn!.next_functions;
+    expect(inspect(edges)).toMatch(/^\(\(<AccumulateGrad object at 0x[0-9a-f]+>, 0\), \(None, 0\)\)$/);
   });
 
   test('each node carries its formulas for the backward-steps table', () => {

@@ -80,7 +80,7 @@ function countDependencies(roots: Node[], run: number): void {
     }
   }
   while (stack.length) {
-    const edges = stack.pop()!.next_functions;
+    const edges = stack.pop()!._edges;
     for (let i = 0; i < edges.length; i++) {
       const next = edges[i][0];
       if (next === null) continue;
@@ -105,9 +105,9 @@ function nodesLeadingTo(roots: Node[], targets: Set<Node>): Set<Node> {
     while (stack.length) {
       const frame = stack[stack.length - 1];
       const [node, edge] = frame;
-      if (edge < node.next_functions.length) {
+      if (edge < node._edges.length) {
         frame[1]++;
-        const next = node.next_functions[edge][0];
+        const next = node._edges[edge][0];
         if (next !== null && !state.has(next)) {
           state.set(next, false);
           stack.push([next, 0]);
@@ -115,7 +115,7 @@ function nodesLeadingTo(roots: Node[], targets: Set<Node>): Set<Node> {
         continue;
       }
       stack.pop();
-      const leads = node.next_functions.some(([next]) => next !== null && (needed.has(next) || targets.has(next)));
+      const leads = node._edges.some(([next]) => next !== null && (needed.has(next) || targets.has(next)));
       if (leads) needed.add(node);
       state.set(node, true);
     }
@@ -167,7 +167,7 @@ function execute(run: EngineRun): (Tensor | null)[] {
       if (replaced) inputGrads = replaced;
     }
     if (!run.retainGraph) node.release();
-    const edges = node.next_functions;
+    const edges = node._edges;
     for (let i = 0; i < edges.length; i++) {
       const edge = edges[i];
       const next = edge[0];
@@ -201,7 +201,7 @@ function deliver(node: Node, inputNr: number, grad: Tensor): void {
 /** A node that received no gradient at all: its inputs receive none either, but their counts still drop. */
 function skipUnreached(node: Node, queue: ReadyQueue, retainGraph: boolean): void {
   if (!retainGraph) node.release();
-  for (const [next] of node.next_functions) {
+  for (const [next] of node._edges) {
     if (next === null) continue;
     if (--next._pending === 0) {
       if (next._buffer !== null) queue.push(next);

@@ -29,6 +29,12 @@ export class RemovableHandle {
   }
 }
 
+/** Python's repr of next_functions: `((<AccumulateGrad object at 0x...>, 0), (None, 0))`. */
+function edgesRepr(edges: readonly Edge[]): string {
+  const items = edges.map(([node, nr]) => `(${node === null ? 'None' : String(node)}, ${nr})`);
+  return items.length === 1 ? `(${items[0]},)` : `(${items.join(', ')})`;
+}
+
 let nextSequenceNr = 0;
 let nextAddress = 0;
 const addressBase = 0x7f3a1c400000;
@@ -61,13 +67,24 @@ export abstract class Node {
   /** @internal */
   _buffer: (Tensor | null)[] | null = null;
 
+  private edgesTagged = false;
+
   /** @internal */
   constructor(
-    /** For each input of the forward op, where its gradient goes. */
-    readonly next_functions: Edge[],
+    /** @internal For each input of the forward op, where its gradient goes (read through `next_functions`). */
+    readonly _edges: Edge[],
     /** @internal Dtype of the gradient this node receives (its forward output's dtype). */
     readonly gradDtype: DType,
   ) {}
+
+  /** For each input of the forward op, `[node, inputNr]` receiving its gradient (`[null, 0]` for none); prints as Python's tuple. */
+  get next_functions(): Edge[] {
+    if (!this.edgesTagged) {
+      this.edgesTagged = true;
+      Object.defineProperty(this._edges, inspectSymbol, { value: () => edgesRepr(this._edges) });
+    }
+    return this._edges;
+  }
 
   /** Class name, e.g. `MulBackward0`. */
   abstract name(): string;
@@ -162,12 +179,12 @@ export class OpNode<Attrs = unknown> extends Node {
 
   /** Whether the gradient of input `i` is needed (its edge leads somewhere). */
   needs(i: number): boolean {
-    return this.next_functions[i]?.[0] != null;
+    return this._edges[i]?.[0] != null;
   }
 
   override apply(gradOutputs: (Tensor | null)[]): (Tensor | null)[] {
     const grad = gradOutputs[0];
-    if (grad === null) return this.next_functions.map(() => null);
+    if (grad === null) return this._edges.map(() => null);
     return this.derivative.backward(grad, this.unpackSaved(), this.attrs, this);
   }
 

@@ -192,4 +192,3 @@ function microKernel(kc: number, aStart: number, bStart: number, acc: Float64Arr
     for (let s = 0; s < cols; s++) acc[cBase + r * ldc + s] += tile[r * 4 + s];
   }
 }
-}

@@ -639,7 +639,7 @@ export class CopySlices extends Node {
     private readonly region: (t: Tensor) => Tensor,
     base: Tensor,
   ) {
-    super([baseEdge, ...fn.next_functions.slice(1)], base._dtype);
+    super([baseEdge, ...fn._edges.slice(1)], base._dtype);
   }
 
   override name(): string {
@@ -648,7 +648,7 @@ export class CopySlices extends Node {
 
   override apply(gradOutputs: (Tensor | null)[]): (Tensor | null)[] {
     const grad = gradOutputs[0];
-    if (grad === null) return this.next_functions.map(() => null);
+    if (grad === null) return this._edges.map(() => null);
     const result = clone(grad);
     const slice = this.region(result);
     const inner = this.fn.apply([clone(slice)]);
