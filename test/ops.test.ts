@@ -211,3 +211,55 @@ describe('finite-difference check of every backward (float64)', () => {
     });
   });
 });
+
+describe('second derivatives (create_graph) against finite differences of the first (float64)', () => {
+  const cases: Case[] = fixture.cases;
+  const seen = new Set<string>();
+  const notTwiceDifferentiable = new Set(['setitem', 'view_inplace']);
+  cases.forEach((c) => {
+    const key = `${c.name} ${c.inputs.map((i) => i.shape.join('x')).join(' ')}`;
+    if (seen.has(key) || !c.upstream || notTwiceDifferentiable.has(c.name)) return;
+    seen.add(key);
+    test(key, () => {
+      const specs = c.inputs.map((spec) => (spec.dtype === 'float32' ? { ...spec, dtype: 'float64' } : spec));
+      const differentiable = specs.map((spec, i) => spec.requires_grad && c.grads![i] !== null);
+      const upstream = torch.tensor(c.upstream!, { dtype: torch.float64 }).view(c.shape);
+      const directions = specs.map((spec) => torch.tensor(spec.values.map((_, j) => Math.cos(j + 1)), { dtype: torch.float64 }).view(spec.shape));
+      /** s(x) = Σ_i <d(out·upstream)/dx_i, direction_i>, built with create_graph when asked. */
+      const directional = (inputs: Tensor[], createGraph: boolean): Tensor => {
+        const wanted = inputs.filter((_, i) => differentiable[i]);
+        const out = ops[c.name](...inputs).double().mul(upstream).sum();
+        const grads = torch.autograd.grad(out, wanted, { create_graph: createGraph, allow_unused: true });
+        let total: Tensor = torch.zeros([], { dtype: torch.float64 });
+        let k = 0;
+        inputs.forEach((_, i) => {
+          if (!differentiable[i]) return;
+          const g = grads[k++];
+          if (g) total = total.add(g.double().mul(directions[i]).sum());
+        });
+        return total;
+      };
+      const inputs = specs.map(build);
+      const s = directional(inputs, true);
+      // A gradient that does not depend on the inputs (linear ops) has no graph: its derivative is zero.
+      const wanted = inputs.filter((_, i) => differentiable[i]);
+      const second = s.requires_grad ? torch.autograd.grad(s, wanted, { allow_unused: true }) : wanted.map(() => null);
+      const eps = 1e-5;
+      let k = 0;
+      specs.forEach((spec, i) => {
+        if (!differentiable[i]) return;
+        const analytic = second[k++];
+        spec.values.forEach((_, j) => {
+          const shifted = (delta: number): Tensor[] => specs.map((sp, m) => {
+            const values = sp.values.slice();
+            if (m === i) values[j] += delta;
+            return build({ ...sp, values });
+          });
+          const numeric = ((directional(shifted(eps), false).item() as number) - (directional(shifted(-eps), false).item() as number)) / (2 * eps);
+          const value = analytic ? (analytic.reshape(-1).get(j).item() as number) : 0;
+          expect(Math.abs(value - numeric), `input ${i} element ${j}: ${value} vs ${numeric}`).toBeLessThanOrEqual(1e-4 + 1e-4 * Math.abs(numeric));
+        });
+      });
+    });
+  });
+});
