@@ -603,6 +603,16 @@ export class Tensor implements Strided {
     return A.log_softmax(this, arg(positional, options, 0, 'dim', -1));
   }
 
+  /** `self` with `value` where the bool `mask` holds. */
+  masked_fill(mask: Tensor, value: Scalar): Tensor {
+    return P.masked_fill(this, mask, value);
+  }
+
+  /** In-place masked_fill. */
+  masked_fill_(mask: Tensor, value: Scalar): this {
+    return P.inplace(this, (self) => P.masked_fill(self, mask, value), []);
+  }
+
   // ---- comparisons (bool results) ---------------------------------------------------------------------------
 
   /** `self == other` elementwise. */

@@ -131,6 +131,10 @@ const ops: Record<string, (...t: Tensor[]) => Tensor> = {
   std_dim_keep: (a) => a.std({ dim: 1, keepdim: true }),
   norm: (a) => a.norm(),
   norm_dim: (a) => a.norm({ dim: 1 }),
+  masked_fill: (a, m) => a.masked_fill(m, 0.5),
+  nll_loss_weighted: (a, t, w) => F.nll_loss(a, t, { weight: w.detach(), ignore_index: 1 }),
+  cross_entropy_weighted_sum: (a, t, w) => F.cross_entropy(a, t, { weight: w.detach(), reduction: 'sum' }),
+  nll_loss_none: (a, t) => F.nll_loss(a, t, { reduction: 'none' }),
   setitem: (a) => a.mul(2).set(0, 5),
   view_inplace: (a, b) => {
     const y = a.mul(1);

@@ -193,6 +193,12 @@ export class OpNode<Attrs = unknown> extends Node {
     if (this.saved !== null && this.saved.some((t) => t !== null)) this.saved = null;
   }
 
+  /** The tensors saved for the backward (null where a slot was not needed), as PyTorch's `_saved_*` attributes. */
+  get saved_tensors(): (Tensor | null)[] {
+    this.unpackSaved();
+    return this.saved!.slice();
+  }
+
   /** The saved tensors, after checking none was freed or modified in place since the forward pass. */
   unpackSaved(): Tensor[] {
     const saved = this.saved;

@@ -554,6 +554,20 @@ export function where(condition: Tensor, a: Operand, b: Operand): Tensor {
   return record(WhereBackward0, out, [inputA, inputB], [condition, inputA ?? out, inputB ?? out]);
 }
 
+const MaskedFillBackward0 = derivative<ShapeAttrs>({
+  name: 'MaskedFillBackward0',
+  formulas: { self: 'grad.masked_fill(mask, 0)' },
+  backward: (grad, [mask], at) => [sumToShape(where(mask, 0, grad), at.shape)],
+});
+
+/** Elements of `x` replaced by `value` where `mask` (bool, broadcastable) holds (MaskedFillBackward0). */
+export function masked_fill(x: Tensor, mask: Tensor, value: Scalar): Tensor {
+  if (mask._dtype !== bool) throw new RuntimeError(`masked_fill_ only supports boolean masks, but got mask with dtype ${mask._dtype.name === 'int64' ? 'long int' : mask._dtype.name}`);
+  const out = withGradMode(false, () => where(mask, Number(value), x));
+  const result = out._dtype === x._dtype ? out : convert(out, x._dtype);
+  return record(MaskedFillBackward0, result, [x], [mask], { shape: x._shape, dtype: x._dtype });
+}
+
 // ---- comparisons ----------------------------------------------------------------------------------------
 
 const comparisonKernels = {
