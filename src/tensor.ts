@@ -645,6 +645,33 @@ export class Tensor implements Strided {
     return P.compare('ge', this, other);
   }
 
+  /** Elementwise `not` (Python's `~mask` on bool tensors). */
+  logical_not(): Tensor {
+    return P.logicalNot(this);
+  }
+
+  /** Elementwise `and` of two tensors (as bools). */
+  logical_and(other: Tensor): Tensor {
+    return P.logicalAnd(this, other);
+  }
+
+  /** Elementwise `or` of two tensors (as bools). */
+  logical_or(other: Tensor): Tensor {
+    return P.logicalOr(this, other);
+  }
+
+  /** Whether any element is non-zero (or along `dim`), as a bool tensor. */
+  any(...args: unknown[]): Tensor {
+    const [positional, options] = splitOptions(args);
+    return R.any(this, arg(positional, options, 0, 'dim', null), arg(positional, options, 1, 'keepdim', false));
+  }
+
+  /** Whether every element is non-zero (or along `dim`), as a bool tensor. */
+  all(...args: unknown[]): Tensor {
+    const [positional, options] = splitOptions(args);
+    return R.all(this, arg(positional, options, 0, 'dim', null), arg(positional, options, 1, 'keepdim', false));
+  }
+
   /** True when both tensors have the same shape and elements. */
   equal(other: Tensor): boolean {
     return P.equal(this, other);

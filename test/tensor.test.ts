@@ -256,6 +256,13 @@ describe('tensor basics', () => {
     expect(a.gt(torch.tensor([0, 5, 1])).tolist()).toEqual([true, false, true]);
     expect(a.ge(3).tolist()).toEqual([false, false, true]);
     expect(a.equal(torch.tensor([1, 2, 3]))).toBe(true);
+    const mask = a.gt(1);
+    expect(mask.logical_not().tolist()).toEqual([true, false, false]);
+    expect(mask.logical_and(a.lt(3)).tolist()).toEqual([false, true, false]);
+    expect(mask.logical_or(a.lt(2)).tolist()).toEqual([true, true, true]);
+    expect(String(mask.any())).toBe('tensor(True)');
+    expect(String(mask.all())).toBe('tensor(False)');
+    expect(torch.tensor([[0, 1], [2, 3]]).all(1).tolist()).toEqual([false, true]);
   });
 
   test('in-place ops bump versions and keep dtype', () => {

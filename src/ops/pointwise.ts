@@ -604,6 +604,13 @@ function gt(a: Tensor, b: Operand): Tensor {
   return compare('gt', a, b);
 }
 
+const notKernel = new UnaryKernel('(a ? 0 : 1)');
+
+/** Elementwise logical not into a bool tensor. */
+export function logicalNot(a: Tensor): Tensor {
+  return unaryForward(notKernel, a, bool);
+}
+
 /** Elementwise logical and into a bool tensor. */
 export function logicalAnd(a: Tensor, b: Tensor): Tensor {
   return binaryForward(logicalKernels.and, a, b, bool);

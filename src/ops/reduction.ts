@@ -124,6 +124,18 @@ export function mean(x: Tensor, dim: Dims = null, keepdim = false, dtype: DType 
   return record(dim === null ? MeanBackward0 : MeanBackward1, out, [x], [], attrs);
 }
 
+/** True (a 0-dim bool tensor) when any element is non-zero, or along `dim`. */
+export function any(x: Tensor, dim: number | null, keepdim: boolean): Tensor {
+  const counts = sum(compare('ne', x, 0), dim, keepdim);
+  return compare('gt', counts, 0);
+}
+
+/** True (a 0-dim bool tensor) when every element is non-zero, or along `dim`. */
+export function all(x: Tensor, dim: number | null, keepdim: boolean): Tensor {
+  const zeros = sum(compare('eq', x, 0), dim, keepdim);
+  return compare('eq', zeros, 0);
+}
+
 // ---- var, std, norm -------------------------------------------------------------------------------------
 
 interface SpreadAttrs extends ReduceAttrs {
