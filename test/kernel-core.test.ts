@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { History, globToRegExp } from '../kernel/core/history.js';
-import { KernelCore, type MessageTransport } from '../kernel/core/kernel-core.js';
+import { helpQuery, KernelCore, type MessageTransport } from '../kernel/core/kernel-core.js';
 import type { Channel, JupyterMessage } from '../kernel/transport/message.js';
 import type { OutgoingMessage } from '../kernel/transport/wire.js';
 import { FakeInterpreter } from './helpers/fake-interpreter.js';
@@ -159,6 +159,24 @@ describe('kernel core', () => {
     const kernel = setup();
     const reply = replyOf(await run(kernel, execute('page some help')));
     expect(reply.content.payload).toEqual([{ source: 'page', data: { 'text/plain': 'some help' }, start: 0 }]);
+  });
+
+  it('answers IPython-style `name?` with the inspection in the pager, and says when the name is unknown', async () => {
+    const kernel = setup();
+    const found = await run(kernel, execute('print?'));
+    expect(summary(found)).toEqual(['iopub:status:busy', 'iopub:execute_input', 'shell:execute_reply', 'iopub:status:idle']);
+    expect(replyOf(found).content).toMatchObject({
+      status: 'ok',
+      execution_count: 1,
+      payload: [{ source: 'page', data: { 'text/plain': 'print: writes to stdout' }, start: 0 }],
+    });
+    const missing = await run(kernel, execute('??nothing.here'));
+    expect(missing.find((entry) => entry.message.header.msg_type === 'stream')!.message.content).toEqual({
+      name: 'stdout',
+      text: 'Object `nothing.here` not found.\n',
+    });
+    expect(replyOf(missing).content).toMatchObject({ status: 'ok', payload: [] });
+    expect(kernel.interpreter.cellsRun).toBe(0);
   });
 
   it('publishes errors, replies with ename/evalue/traceback, and treats a thrown error the same way', async () => {
@@ -368,6 +386,14 @@ describe('kernel core', () => {
       'text/html': '<i>x</i>',
       'text/plain': '<text/html output>',
     });
+  });
+});
+
+describe('help requests', () => {
+  it('are one dotted name with ? or ?? before or after, nothing else', () => {
+    expect(helpQuery('torch.nn.Linear?')).toEqual({ expression: 'torch.nn.Linear', detailLevel: 0 });
+    expect(helpQuery('  ?? x ')).toEqual({ expression: 'x', detailLevel: 1 });
+    for (const code of ['a ? b : c', 'x ?? y', '// why?', '"text"?', '?x?', 'f()?', 'x?\ny?', '?']) expect(helpQuery(code)).toBeNull();
   });
 });
 

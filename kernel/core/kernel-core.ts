@@ -168,7 +168,10 @@ export class KernelCore {
     const sink = this.sinkFor(allowStdin, () => running);
     let outcome: ExecuteOutcome;
     try {
-      outcome = await this.interpreter.execute(code, sink, { silent, storeHistory, allowStdin, userExpressions });
+      const help = helpQuery(code);
+      outcome = help
+        ? await this.pageHelp(help, sink)
+        : await this.interpreter.execute(code, sink, { silent, storeHistory, allowStdin, userExpressions });
     } catch (error) {
       outcome = { status: 'error', ...errorContent(error) };
     } finally {
@@ -198,6 +201,16 @@ export class KernelCore {
     void this.publish('error', { ...error }, request);
     void this.reply(request, 'shell', { status: 'error', execution_count: executionCount, ...error, user_expressions: {}, payload: [] });
     if (stopOnError && !silent) await this.abortQueuedExecutes();
+  }
+
+  /** IPython's `name?` / `name??`: the interpreter's inspection of the name, shown in the client's pager. */
+  private async pageHelp(help: { expression: string; detailLevel: number }, sink: ExecutionSink): Promise<ExecuteOutcome> {
+    const found = await this.interpreter.inspect(help.expression, [...help.expression].length, help.detailLevel);
+    if (!found.found) {
+      sink.stream('stdout', `Object \`${help.expression}\` not found.\n`);
+      return { status: 'ok', userExpressions: {} };
+    }
+    return { status: 'ok', userExpressions: {}, payload: [{ source: 'page', data: found.data, start: 0 }] };
   }
 
   /** After a failed cell, every execute_request already received is answered `aborted` instead of run. */
@@ -397,6 +410,23 @@ export class KernelCore {
       version: PROTOCOL_VERSION,
     };
   }
+}
+
+/** A dotted name such as `torch.nn.Linear`, the only thing IPython's `?` syntax looks up. */
+const DOTTED_NAME = '[\\p{ID_Start}_$][\\p{ID_Continue}$\\u200c\\u200d]*(?:\\.[\\p{ID_Start}_$][\\p{ID_Continue}$\\u200c\\u200d]*)*';
+const HELP_BEFORE = new RegExp(`^\\s*(\\?{1,2})\\s*(${DOTTED_NAME})\\s*$`, 'u');
+const HELP_AFTER = new RegExp(`^\\s*(${DOTTED_NAME})\\s*(\\?{1,2})\\s*$`, 'u');
+
+/**
+ * Recognises a help request on a dotted name, `?name`, `name?` or with `??` for more detail, as IPython does.
+ * Such a line is not valid code in the kernel's language, so no cell is taken from the interpreter.
+ */
+export function helpQuery(code: string): { expression: string; detailLevel: number } | null {
+  const before = HELP_BEFORE.exec(code);
+  if (before) return { expression: before[2]!, detailLevel: before[1]!.length - 1 };
+  const after = HELP_AFTER.exec(code);
+  if (after) return { expression: after[1]!, detailLevel: after[2]!.length - 1 };
+  return null;
 }
 
 /** An execute_result always carries text/plain; a bundle without it gets a short description. */

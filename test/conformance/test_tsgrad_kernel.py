@@ -29,7 +29,8 @@ class TsgradKernelTests(jupyter_kernel_test.KernelTests):
     incomplete_code_samples = ["function f(x: number) {", "const a = [1,", "`unclosed template"]
     invalid_code_samples = ["const = ;", "let let let", "1 +* 2"]
 
-    code_page_something = "help(Math.max)"
+    # IPython's help syntax: the inspection of the name, shown in the pager.
+    code_page_something = "Math.max?"
 
     code_generate_error = 'throw new Error("boom")'
 
