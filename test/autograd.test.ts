@@ -230,6 +230,19 @@ describe('engine', () => {
     expect(pre.grad!.tolist()).toEqual([0]);
   });
 
+  test('a hook may run its own backward pass over part of the graph', () => {
+    const x = torch.tensor(2, { requires_grad: true });
+    const shared = x.mul(x);
+    const out = shared.mul(3);
+    let inner: number | null = null;
+    out.grad_fn!.register_prehook(() => {
+      inner = (torch.autograd.grad(shared, x, { retain_graph: true })[0]!.item() as number);
+    });
+    out.backward();
+    expect(inner).toBe(4);
+    expect(x.grad!.item()).toBe(12);
+  });
+
   test('saved tensors are freed: second backward raises', () => {
     const x = torch.tensor(2, { requires_grad: true });
     const y = x.exp();

@@ -67,32 +67,37 @@ class ReadyQueue {
 }
 
 let runCounter = 0;
+/** Runs in progress: a hook may start a backward pass while another one is running. */
+const activeRuns = new Set<number>();
 
-/** Marks every node reachable from the roots with this run and counts, per node, the edges leading to it. */
-function countDependencies(roots: Node[], run: number): void {
+/** A node's bookkeeping taken over by a nested run, restored when that run ends. */
+type NodeState = [Node, number, number, (Tensor | null)[] | null];
+
+/**
+ * Marks every node reachable from the roots with this run and counts, per node, the edges leading to it.
+ * Returns the states of nodes that an outer run in progress was using.
+ */
+function countDependencies(roots: Node[], run: number): NodeState[] {
+  const displaced: NodeState[] = [];
   const stack: Node[] = [];
-  for (const root of roots) {
-    if (root._run !== run) {
-      root._run = run;
-      root._pending = 0;
-      root._buffer = null;
-      stack.push(root);
-    }
-  }
+  const claim = (node: Node): void => {
+    if (activeRuns.has(node._run)) displaced.push([node, node._run, node._pending, node._buffer]);
+    node._run = run;
+    node._pending = 0;
+    node._buffer = null;
+    stack.push(node);
+  };
+  for (const root of roots) if (root._run !== run) claim(root);
   while (stack.length) {
     const edges = stack.pop()!._edges;
     for (let i = 0; i < edges.length; i++) {
       const next = edges[i][0];
       if (next === null) continue;
-      if (next._run !== run) {
-        next._run = run;
-        next._pending = 0;
-        next._buffer = null;
-        stack.push(next);
-      }
+      if (next._run !== run) claim(next);
       next._pending++;
     }
   }
+  return displaced;
 }
 
 /** Nodes from which some capture target can be reached through their edges: the only ones autograd.grad runs. */
@@ -136,7 +141,21 @@ export function runBackward(run: EngineRun): (Tensor | null)[] {
 function execute(run: EngineRun): (Tensor | null)[] {
   const id = ++runCounter;
   const rootNodes = run.roots.map((r) => r.node);
-  countDependencies(rootNodes, id);
+  const displaced = countDependencies(rootNodes, id);
+  activeRuns.add(id);
+  try {
+    return executeMarked(run, rootNodes);
+  } finally {
+    activeRuns.delete(id);
+    for (const [node, owner, pending, buffer] of displaced) {
+      node._run = owner;
+      node._pending = pending;
+      node._buffer = buffer;
+    }
+  }
+}
+
+function executeMarked(run: EngineRun, rootNodes: Node[]): (Tensor | null)[] {
   const captures = run.captures;
   const captured: (Tensor | null)[] = captures ? captures.map(() => null) : [];
   const needed = captures ? nodesLeadingTo(rootNodes, new Set(captures.map((c) => c.node))) : null;
