@@ -272,6 +272,15 @@ describe('kernel core', () => {
     expect(sent.find((entry) => entry.message.header.msg_type === 'stream')!.message.content.text).toBe('got hunter2\n');
   });
 
+  it('ends a pending input request with KeyboardInterrupt when interrupted', async () => {
+    const kernel = setup();
+    const cell = execute('input never answered', { allow_stdin: true });
+    kernel.core.handle('shell', cell);
+    await kernel.transport.until(() => kernel.transport.sent.some((entry) => entry.channel === 'stdin'));
+    await run(kernel, request('interrupt_request'), 'control');
+    expect(replyOf(await kernel.transport.idleOf(cell)).content).toMatchObject({ status: 'error', ename: 'KeyboardInterrupt' });
+  });
+
   it('refuses input when the request did not allow stdin', async () => {
     const kernel = setup();
     const sent = await run(kernel, execute('input name?', { allow_stdin: false }));
