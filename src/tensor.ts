@@ -365,6 +365,16 @@ export class Tensor implements Strided {
     return source._buffer.slice(source._offset, source._offset + this.numel()) as Storage;
   }
 
+  /** `JSON.stringify(t)` gives the nested values. */
+  toJSON(): unknown {
+    return this.tolist();
+  }
+
+  /** This tensor (everything lives on the CPU). */
+  cpu(): this {
+    return this;
+  }
+
   /** Iterates over the first dimension, as Python's `for row in t`. */
   *[Symbol.iterator](): IterableIterator<Tensor> {
     if (this._shape.length === 0) throw new globalThis.TypeError('iteration over a 0-d tensor');

@@ -35,6 +35,9 @@ function edgesRepr(edges: readonly Edge[]): string {
   return items.length === 1 ? `(${items[0]},)` : `(${items.join(', ')})`;
 }
 
+/** The shared empty hook list of nodes without hooks (most nodes): registering copies it first. */
+const noHooks: readonly never[] = Object.freeze([]);
+
 let nextSequenceNr = 0;
 let nextAddress = 0;
 const addressBase = 0x7f3a1c400000;
@@ -52,13 +55,13 @@ export abstract class Node {
   /** Creation order; the engine runs ready nodes with the highest number first, as PyTorch does. */
   readonly sequenceNr: number = nextSequenceNr++;
   /** @internal Hooks of tensors whose gradient flows into this node: `[outputNr, hook]`. */
-  readonly tensorPreHooks: [number, TensorHook][] = [];
+  tensorPreHooks: readonly [number, TensorHook][] = noHooks;
   /** @internal `retain_grad` hooks, run after the other pre-hooks. */
   readonly retainGradHooks: [number, TensorHook][] = [];
   /** @internal */
-  readonly preHooks: PreHook[] = [];
+  preHooks: readonly PreHook[] = noHooks;
   /** @internal */
-  readonly postHooks: PostHook[] = [];
+  postHooks: readonly PostHook[] = noHooks;
   private address = -1;
   /** @internal Engine bookkeeping: the run that last visited this node, its pending inputs and buffer. */
   _run = 0;
@@ -102,17 +105,20 @@ export abstract class Node {
 
   /** `register_hook(fn(grad_inputs, grad_outputs))`: runs after the node computed its input gradients. */
   register_hook(fn: PostHook): RemovableHandle {
-    return addToList(this.postHooks, fn);
+    if (this.postHooks === noHooks) this.postHooks = [];
+    return addToList(this.postHooks as PostHook[], fn);
   }
 
   /** `register_prehook(fn(grad_outputs))`: runs before the node, with the gradients arriving at it. */
   register_prehook(fn: PreHook): RemovableHandle {
-    return addToList(this.preHooks, fn);
+    if (this.preHooks === noHooks) this.preHooks = [];
+    return addToList(this.preHooks as PreHook[], fn);
   }
 
   /** @internal Registers a tensor hook for the gradient of output `outputNr`. */
   addTensorHook(outputNr: number, fn: TensorHook): RemovableHandle {
-    return addToList(this.tensorPreHooks, [outputNr, fn] as [number, TensorHook]);
+    if (this.tensorPreHooks === noHooks) this.tensorPreHooks = [];
+    return addToList(this.tensorPreHooks as [number, TensorHook][], [outputNr, fn]);
   }
 
   /** `<MulBackward0 object at 0x7f...>`, with an address stable for this node. */
