@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { newCodeCell, newMarkdownCell, newNotebook, readNotebook, writeNotebook } from '../kernel/notebook/nbformat.js';
-import { stripAnsi } from '../kernel/notebook/progress.js';
+import { stripAnsi } from '../kernel/notebook/export/ansi.js';
 import { builtCli } from './helpers/jupyter-client.js';
 
 interface Finished {

@@ -2,6 +2,7 @@
  * What the runner tells the terminal: one line per notebook and per cell, and a failure report naming the
  * cell, its source and the kernel's traceback.
  */
+import { stripAnsi } from './export/ansi.js';
 import type { CodeCell } from './nbformat.js';
 import type { RunFailure, RunResult } from './runner.js';
 
@@ -23,13 +24,6 @@ export const silentProgress: ProgressReporter = {
   cellFinished: () => undefined,
   notebookFinished: () => undefined,
 };
-
-const ANSI_PATTERN = /\x1b\[[0-9;?]*[A-Za-z]/g;
-
-/** Removes ANSI escape sequences (kernel tracebacks carry colours). */
-export function stripAnsi(text: string): string {
-  return text.replace(ANSI_PATTERN, '');
-}
 
 interface Palette {
   red(text: string): string;

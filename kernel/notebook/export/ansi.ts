@@ -5,7 +5,7 @@
 import { escapeHtml } from './html-escape.js';
 
 const COLOUR_NAMES = ['black', 'red', 'green', 'yellow', 'blue', 'magenta', 'cyan', 'white'];
-const ESCAPE_SEQUENCE = /\x1b\[([0-9;]*)([A-Za-z])|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]/g;
+const ESCAPE_SEQUENCE = /\x1b\[([0-9;?]*)([A-Za-z])|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]/g;
 
 interface Style {
   foreground: string | null;
@@ -72,6 +72,11 @@ function openSpan(style: Style): string {
   const classAttribute = classes.length > 0 ? ` class="${classes.join(' ')}"` : '';
   const styleAttribute = inline.length > 0 ? ` style="${inline.join(';')}"` : '';
   return `<span${classAttribute}${styleAttribute}>`;
+}
+
+/** Removes every ANSI escape sequence (kernel tracebacks carry colours). */
+export function stripAnsi(text: string): string {
+  return text.replace(ESCAPE_SEQUENCE, '');
 }
 
 /** Escaped HTML of text carrying ANSI escapes, with SGR colours as spans. */

@@ -3,7 +3,7 @@
  * HTML outputs embedded raw (Markdown allows it), SVG and images written beside the document as files.
  */
 import type { Cell, CodeCell, Notebook, NotebookMimeBundle, Output } from '../nbformat.js';
-import { stripAnsi } from '../progress.js';
+import { stripAnsi } from './ansi.js';
 import { IMAGE_EXTENSIONS, mimeText, pickMimeType } from './mime.js';
 
 /** nbconvert's Markdown display priority. */
