@@ -2,7 +2,7 @@ import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ansiToHtml } from '../kernel/notebook/export/ansi.js';
+import { ansiToHtml, stripAnsi } from '../kernel/notebook/export/ansi.js';
 import { highlightTypeScript, tokenize } from '../kernel/notebook/export/highlight.js';
 import { notebookToHtml, renderMarkdown } from '../kernel/notebook/export/html.js';
 import { exportNotebook } from '../kernel/notebook/export/index.js';
@@ -77,6 +77,10 @@ describe('ANSI colours', () => {
       '<span class="ansi-intense-green-fg ansi-bold">ok</span><span class="ansi-bold"> still bold</span>',
     );
     expect(ansiToHtml('\x1b[38;5;196mred\x1b[m\x1b[2Kplain')).toBe('<span style="color:rgb(255,0,0)">red</span>plain');
+  });
+
+  it('strips every escape sequence for plain text', () => {
+    expect(stripAnsi('\x1b[?25l\x1b[1;31mError\x1b[0m: \x1b]0;title\x07done')).toBe('Error: done');
   });
 });
 
