@@ -77,6 +77,11 @@ describe('tsgrad command line', () => {
     expect(version.stdout.trim()).toBe(JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')).version);
   });
 
+  it('gives up connecting to a kernel that never answers, leaving nothing open', async () => {
+    const info = await freshConnectionInfo();
+    await expect(JupyterClient.connect(info, 1000)).rejects.toThrow(/not ready within 1000 ms/);
+  });
+
   it('fails plainly on a missing connection file', () => {
     const failed = cli(['kernel', join(tmpdir(), 'no-such-connection-file.json')]);
     expect(failed.status).toBe(1);

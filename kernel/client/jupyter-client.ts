@@ -86,7 +86,13 @@ export class JupyterClient {
     void client.receive('control');
     void client.receive('stdin');
     void client.receive('iopub');
-    await client.waitForReady(readyTimeoutMs);
+    try {
+      await client.waitForReady(readyTimeoutMs);
+    } catch (error) {
+      // Open sockets would keep the caller's process alive after it gave up on this kernel.
+      client.close();
+      throw error;
+    }
     return client;
   }
 
