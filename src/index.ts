@@ -133,6 +133,9 @@ export const torch = {
   select: S.select,
   narrow: S.narrow,
   index_select: S.index_select,
+  unbind: S.unbind,
+  split: S.split,
+  chunk: S.chunk,
   /** `torch.cat(tensors, dim)`. */
   cat: (tensors: Tensor[], ...args: unknown[]) => {
     const [positional, options] = splitOptions(args);

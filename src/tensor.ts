@@ -866,6 +866,21 @@ export class Tensor implements Strided {
     return S.narrow(this, dim, start, length);
   }
 
+  /** The slices along `dim` as views (Python's `t.unbind(dim)`). */
+  unbind(dim = 0): Tensor[] {
+    return S.unbind(this, dim);
+  }
+
+  /** Pieces of `size` (or of the listed sizes) along `dim`, as views. */
+  split(size: number | number[], dim = 0): Tensor[] {
+    return S.split(this, size, dim);
+  }
+
+  /** `chunks` nearly equal pieces along `dim`, as views. */
+  chunk(chunks: number, dim = 0): Tensor[] {
+    return S.chunk(this, chunks, dim);
+  }
+
   /** Elements at the positions of the int64 tensor `index` along `dim` (a copy). */
   index_select(dim: number, index: Tensor): Tensor {
     return S.index_select(this, dim, index);

@@ -135,6 +135,10 @@ const ops: Record<string, (...t: Tensor[]) => Tensor> = {
   nll_loss_weighted: (a, t, w) => F.nll_loss(a, t, { weight: w.detach(), ignore_index: 1 }),
   cross_entropy_weighted_sum: (a, t, w) => F.cross_entropy(a, t, { weight: w.detach(), reduction: 'sum' }),
   nll_loss_none: (a, t) => F.nll_loss(a, t, { reduction: 'none' }),
+  unbind: (a) => a.unbind(1)[1].mul(a.unbind(1)[3]),
+  split: (a) => torch.cat([a.split(2)[2], a.split(2)[0].get(':1')]),
+  split_sizes: (a) => a.split([1, 4])[1].sum(0),
+  chunk: (a) => a.chunk(3, 1)[1].exp(),
   setitem: (a) => a.mul(2).set(0, 5),
   view_inplace: (a, b) => {
     const y = a.mul(1);

@@ -41,3 +41,14 @@ export function record<A>(
   output._outputNr = 0;
   return output;
 }
+
+/** Attaches one grad_fn with several outputs (unbind, split): output i gets `outputNr` i. */
+export function recordMany<A>(def: Derivative<A>, outputs: Tensor[], inputs: readonly (Tensor | null)[], attrs: A): Tensor[] {
+  if (!needsRecording(inputs)) return outputs;
+  const node = new OpNode(def, inputs.map(gradientEdge), [], attrs, outputs[0], outputs.length);
+  outputs.forEach((output, i) => {
+    output._gradFn = node;
+    output._outputNr = i;
+  });
+  return outputs;
+}

@@ -143,6 +143,8 @@ export interface Derivative<Attrs = unknown> {
   readonly formulas: readonly string[];
   /** Computes each input's gradient (null where not needed) from the output gradient and saved tensors. */
   backward(grad: Tensor, saved: Tensor[], attrs: Attrs, node: OpNode<Attrs>): (Tensor | null)[];
+  /** For ops with several outputs (unbind, split): joins the outputs' gradients (null: none arrived) into one. */
+  readonly combine?: (grads: (Tensor | null)[], attrs: Attrs) => Tensor;
 }
 
 /** Defines a derivative from `{name, formulas: {input: formula}, backward}` (reads like derivatives.yaml). */
@@ -150,12 +152,14 @@ export function derivative<Attrs = unknown>(spec: {
   name: string;
   formulas: Record<string, string>;
   backward: Derivative<Attrs>['backward'];
+  combine?: Derivative<Attrs>['combine'];
 }): Derivative<Attrs> {
   return {
     name: spec.name,
     inputs: Object.keys(spec.formulas),
     formulas: Object.values(spec.formulas),
     backward: spec.backward,
+    combine: spec.combine,
   };
 }
 
@@ -173,6 +177,7 @@ export class OpNode<Attrs = unknown> extends Node {
     /** Non-tensor values the backward needs (dims, shapes, scalars). */
     readonly attrs: Attrs,
     private readonly output: Tensor,
+    private readonly outputCount = 1,
   ) {
     super(edges, output._dtype);
     this.saved = saved;
@@ -188,8 +193,13 @@ export class OpNode<Attrs = unknown> extends Node {
     return this._edges[i]?.[0] != null;
   }
 
+  override get numOutputs(): number {
+    return this.outputCount;
+  }
+
   override apply(gradOutputs: (Tensor | null)[]): (Tensor | null)[] {
-    const grad = gradOutputs[0];
+    const combine = this.derivative.combine;
+    const grad = combine && gradOutputs.some((g) => g !== null) ? combine(gradOutputs, this.attrs) : gradOutputs[0];
     if (grad === null) return this._edges.map(() => null);
     return this.derivative.backward(grad, this.unpackSaved(), this.attrs, this);
   }

@@ -1,7 +1,7 @@
 /** View and shape ops (view, reshape, transpose, expand, select, slice...), joins (cat, stack), copies. */
 import { type DType, bool, int64 } from '../dtype.js';
 import { IndexError, RuntimeError, ValueError } from '../errors.js';
-import { gradientEdge, record, needsRecording } from '../autograd/function.js';
+import { gradientEdge, record, recordMany, needsRecording } from '../autograd/function.js';
 import { withGradMode } from '../autograd/grad_mode.js';
 import { derivative, Node, type Edge } from '../autograd/node.js';
 import { contiguousStrides, isContiguous, numelOf } from '../kernels/strided.js';
@@ -500,6 +500,75 @@ export function setIndex(x: Tensor, indices: readonly Index[], value: Tensor | S
   const target = index(x, indices);
   const source = isScalar(value) ? fullLike(target, Number(value)) : value;
   copy_(target, source);
+}
+
+// ---- unbind, split, chunk ----------------------------------------------------------------------------------
+
+interface PiecesAttrs {
+  dim: number;
+  shapes: number[][];
+  dtype: DType;
+}
+
+/** The gradients of the pieces, zeros where none arrived. */
+function pieceGrads(grads: (Tensor | null)[], at: PiecesAttrs): Tensor[] {
+  return grads.map((g, i) => g ?? emptyTensor(at.shapes[i], at.dtype));
+}
+
+const UnbindBackward0 = derivative<PiecesAttrs>({
+  name: 'UnbindBackward0',
+  formulas: { self: 'stack(grads, dim)' },
+  combine: (grads, at) => stack(pieceGrads(grads, at), at.dim),
+  backward: (grad) => [grad],
+});
+
+const SplitBackward0 = derivative<PiecesAttrs>({
+  name: 'SplitBackward0',
+  formulas: { self: 'cat(grads, dim)' },
+  combine: (grads, at) => cat(pieceGrads(grads, at), at.dim),
+  backward: (grad) => [grad],
+});
+
+const SplitWithSizesBackward0 = derivative<PiecesAttrs>({
+  name: 'SplitWithSizesBackward0',
+  formulas: { self: 'cat(grads, dim)' },
+  combine: (grads, at) => cat(pieceGrads(grads, at), at.dim),
+  backward: (grad) => [grad],
+});
+
+function viewsOf(x: Tensor, pieces: Tensor[], def: typeof UnbindBackward0, dim: number): Tensor[] {
+  const views = pieces.map((p) => x._view(p._shape, p._strides, p._offset));
+  return recordMany(def, views, [x], { dim, shapes: views.map((v) => v._shape), dtype: x._dtype });
+}
+
+/** The slices along `dim`, as views (one UnbindBackward0 with an output per slice). */
+export function unbind(x: Tensor, dim = 0): Tensor[] {
+  const d = normalizeDim(dim, x._shape.length);
+  const pieces = withGradMode(false, () => Array.from({ length: x._shape[d] }, (_, i) => select(x, d, i)));
+  return viewsOf(x, pieces, UnbindBackward0, d);
+}
+
+/** Pieces of `size` along `dim` (SplitBackward0), or of the listed sizes (SplitWithSizesBackward0). */
+export function split(x: Tensor, size: number | number[], dim = 0): Tensor[] {
+  const d = normalizeDim(dim, x._shape.length);
+  const length = x._shape[d];
+  const sizes = Array.isArray(size) ? size : Array.from({ length: Math.max(Math.ceil(length / size), 1) }, (_, i) => Math.min(size, length - i * size));
+  if (Array.isArray(size) && size.reduce((a, b) => a + b, 0) !== length) {
+    throw new RuntimeError(`split_with_sizes expects split_sizes to sum exactly to ${length} (input tensor's size at dimension ${d}), but got split_sizes=${shapeString(size)}`);
+  }
+  let start = 0;
+  const pieces = withGradMode(false, () => sizes.map((n) => {
+    const piece = narrow(x, d, start, n);
+    start += n;
+    return piece;
+  }));
+  return viewsOf(x, pieces, Array.isArray(size) ? SplitWithSizesBackward0 : SplitBackward0, d);
+}
+
+/** `chunks` nearly equal pieces along `dim` (split by ceil(size / chunks)). */
+export function chunk(x: Tensor, chunks: number, dim = 0): Tensor[] {
+  const d = normalizeDim(dim, x._shape.length);
+  return split(x, Math.max(Math.ceil(x._shape[d] / chunks), 1), d);
 }
 
 // ---- joins ------------------------------------------------------------------------------------------------
