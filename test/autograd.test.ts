@@ -34,6 +34,7 @@ describe('grad_fn graphs match PyTorch', () => {
     matmul_3d_3d: () => b3.matmul(b3.transpose(1, 2)),
     l1_loss: () => F.l1_loss(x(), x()),
     cross_entropy: () => F.cross_entropy(x(), torch.tensor([0, 2])),
+    cross_entropy_probs: () => F.cross_entropy(x(), x().detach().softmax(1)),
     reshape_t: () => x().t().reshape(6),
     flatten: () => x().flatten(),
     softmax_chain: () => x().softmax(1).log().mean(),

@@ -139,6 +139,9 @@ const ops: Record<string, (...t: Tensor[]) => Tensor> = {
   split: (a) => torch.cat([a.split(2)[2], a.split(2)[0].get(':1')]),
   split_sizes: (a) => a.split([1, 4])[1].sum(0),
   chunk: (a) => a.chunk(3, 1)[1].exp(),
+  cross_entropy_probs: (a, p) => F.cross_entropy(a, p.detach()),
+  cross_entropy_probs_sum: (a, p) => F.cross_entropy(a, p.detach(), { reduction: 'sum' }),
+  cross_entropy_probs_none: (a, p) => F.cross_entropy(a, p.detach(), { reduction: 'none' }),
   setitem: (a) => a.mul(2).set(0, 5),
   view_inplace: (a, b) => {
     const y = a.mul(1);

@@ -7,9 +7,9 @@ import { BinaryKernel } from '../kernels/elementwise.js';
 import { sumSquaredDifference } from '../kernels/reduce.js';
 import { derivative } from '../autograd/node.js';
 import { Tensor } from '../tensor.js';
-import { emptyTensor, sameShape, type Options } from './common.js';
+import { emptyTensor, sameShape, shapeString, type Options } from './common.js';
 import { log_softmax, sigmoid } from './activation.js';
-import { abs, add, clamp, convert, div, exp, log, mul, neg, promote, sub } from './pointwise.js';
+import { abs, add, clamp, convert, div, divByScalar, exp, log, mul, neg, promote, sub } from './pointwise.js';
 import { mean, sum, sumToShape } from './reduction.js';
 import { expand } from './shape.js';
 
@@ -164,7 +164,25 @@ export function nll_loss(input: Tensor, target: Tensor, options?: Options): Tens
 
 /** `F.cross_entropy(input, target, options)`: log_softmax over dim 1 (or 0 for 1-D input) then nll_loss. */
 export function cross_entropy(input: Tensor, target: Tensor, options?: Options): Tensor {
-  return nll_loss(log_softmax(input, input._shape.length === 1 ? 0 : 1), target, options);
+  const classDim = input._shape.length === 1 ? 0 : 1;
+  const logProbabilities = log_softmax(input, classDim);
+  if (!target._dtype.is_floating_point) return nll_loss(logProbabilities, target, options);
+  return crossEntropyWithProbabilities(input, logProbabilities, target, classDim, options);
+}
+
+/** Cross-entropy against class probabilities, composed as PyTorch 1.13 composes it: -(log p · target) reduced. */
+function crossEntropyWithProbabilities(input: Tensor, logProbabilities: Tensor, target: Tensor, classDim: number, options?: Options): Tensor {
+  if (!sameShape(input._shape, target._shape)) {
+    throw new RuntimeError(`Expected target size ${shapeString(input._shape)}, got ${shapeString(target._shape)}`);
+  }
+  const reduction = reductionOf(options);
+  const weight = (options?.weight as Tensor | undefined) ?? null;
+  const weightShape = input._shape.map((size, d) => (d === classDim ? size : 1));
+  const weighted = weight ? mul(target, weight.reshape(weightShape)) : target;
+  const products = mul(logProbabilities, weighted);
+  if (reduction === 'none') return neg(sum(products, classDim));
+  const total = neg(sum(products));
+  return reduction === 'sum' ? total : divByScalar(total, input._shape.length === 1 ? 1 : input._shape[0]);
 }
 
 interface BceAttrs extends LossAttrs {

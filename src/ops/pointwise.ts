@@ -187,6 +187,18 @@ const DivBackward0 = derivative<BinaryAttrs>({
   ],
 });
 
+const DivBackward1 = derivative<BinaryAttrs>({
+  name: 'DivBackward1',
+  formulas: { self: 'grad / other' },
+  backward: (grad, _saved, at) => [div(grad, at.other)],
+});
+
+/** Division by a C++ Scalar, as ATen's own composites record it (DivBackward1, one edge); cells get DivBackward0. */
+export function divByScalar(a: Tensor, b: number): Tensor {
+  const out = binaryForward(divKernel, a, b, a._dtype.is_floating_point ? a._dtype : get_default_dtype());
+  return record(DivBackward1, out, [a], [], binaryAttrs(a, b));
+}
+
 function scaledOperand(b: Operand, alpha: number): Operand {
   if (alpha === 1) return b;
   if (b instanceof Tensor) return binaryForward(mulKernel, b, alpha, promote(b, alpha));
