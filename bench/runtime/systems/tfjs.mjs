@@ -33,6 +33,8 @@ function sgdTrainer(variables, lossOf, lr) {
 
 /** The adapter described in ../child.mjs; `backend` is "cpu" or "wasm". */
 export async function createAdapter(backend) {
+  // Production mode, as a deployed model would run: no warnings (such as the banner advertising tfjs-node).
+  tf.enableProdMode();
   if (backend === "wasm") setWasmPaths(path.dirname(require.resolve("@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm")) + path.sep);
   if (!(await tf.setBackend(backend))) throw new Error(`tfjs backend ${backend} did not start`);
   const simd = backend === "wasm" && tf.env().getBool("WASM_HAS_SIMD_SUPPORT") ? ", SIMD" : "";
