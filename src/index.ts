@@ -3,6 +3,7 @@ import * as dtypes from './dtype.js';
 import * as creation from './creation.js';
 import * as gradMode from './autograd/grad_mode.js';
 import * as autogradApi from './autograd/api.js';
+import * as autogradFunctional from './autograd/functional.js';
 import { Node, AccumulateGrad, OpNode, RemovableHandle } from './autograd/node.js';
 import * as nn from './nn/index.js';
 import * as optim from './optim/index.js';
@@ -56,6 +57,7 @@ export const torch = {
   autograd: {
     backward: autogradApi.backward,
     grad: autogradApi.grad,
+    functional: autogradFunctional,
     graph: { Node },
   },
   nn,

@@ -282,3 +282,28 @@ describe('engine', () => {
     expect(f.grad!.dtype).toBe(torch.float32);
   });
 });
+
+describe('torch.autograd.functional against PyTorch', () => {
+  const expected = fixture.functional;
+  const x = (): Tensor => torch.tensor([0.5, -1, 2]);
+  const close = (actual: Tensor, values: unknown): void => {
+    const flat = (values as number[]).flat(3) as number[];
+    const got = Array.from(actual.toTypedArray());
+    expect(got.length).toBe(flat.length);
+    got.forEach((v, i) => expect(v).toBeCloseTo(flat[i], 5));
+  };
+  test('jacobian of an elementwise function is diagonal', () => {
+    close(torch.autograd.functional.jacobian((a) => a.exp().mul(a), x()) as Tensor, expected.jacobian_exp_mul);
+  });
+  test('jacobian with several inputs', () => {
+    const y = torch.tensor([[1, 2], [3, -1]], { dtype: torch.float32 });
+    const [jx, jy] = torch.autograd.functional.jacobian((a, b) => a.get(':2').unsqueeze(0).matmul(b), [x(), y]) as Tensor[];
+    close(jx, expected.jacobian_matmul[0]);
+    close(jy, expected.jacobian_matmul[1]);
+  });
+  test('hessians', () => {
+    close(torch.autograd.functional.hessian((a) => a.pow(3).sum(), x()), expected.hessian_cube);
+    const weights = torch.tensor([1, 2, 3], { dtype: torch.float32 });
+    close(torch.autograd.functional.hessian((a) => a.softmax(0).mul(weights).sum(), x()), expected.hessian_softmax);
+  });
+});
