@@ -109,8 +109,8 @@ function report(results) {
     console.log(formatTable(["workload", ...peers.map(({ id }) => `vs ${id}`)], shown.map((workload) => [workload.id, ...peers.map((peer) => ratio(tsgrad.result, peer.result, workload))])));
   }
 
-  let exitCode = 0;
   const errors = results.flatMap(({ id, result }) => Object.entries(result.errors).map(([workloadId, message]) => `  ${id} ${workloadId}: ${message}`));
+  let exitCode = errors.length ? 1 : 0;
   if (errors.length) console.log(`\nErrors:\n${errors.join("\n")}`);
   if (results.length > 1) {
     const { lines, compared } = mismatches(results);
