@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { median } from "../lib/stats.mjs";
+import { median, percentile } from "../lib/stats.mjs";
 import { formatNumber, formatTable } from "../lib/table.mjs";
 import { pythonHas, runChild, systemPython } from "../lib/processes.mjs";
 import { writeInputs } from "./inputs.mjs";
@@ -37,11 +37,13 @@ async function measure(system, inputsDir) {
   return { system: system.id, samplesMs: {}, checks: {}, errors: { "*": `process exited with ${code}` } };
 }
 
-/** Median of each workload, in the workload's unit, or the error that stopped it. */
+/** Median of each workload in the workload's unit, with its spread (half the interquartile range), or "error". */
 function cell(result, workload) {
   const samples = result.samplesMs[workload.id];
-  if (samples) return formatNumber(toUnit(workload, median(samples)));
-  return result.errors[workload.id] || result.errors["*"] ? "error" : "-";
+  if (!samples) return result.errors[workload.id] || result.errors["*"] ? "error" : "-";
+  const middle = median(samples);
+  const spread = samples.length > 1 ? `±${Math.round((50 * (percentile(samples, 75) - percentile(samples, 25))) / middle)}%` : "(1 run)";
+  return `${formatNumber(toUnit(workload, middle))} ${spread}`;
 }
 
 /** tsgrad's median time divided by a peer's: above 1, tsgrad is slower. */
@@ -95,7 +97,7 @@ export async function run(options = {}) {
 
 function report(results) {
   const shown = workloads.filter((workload) => results.some(({ result }) => result.samplesMs[workload.id] || result.errors[workload.id]));
-  console.log(`\nRuntime suite: medians (node ${process.version}, ${os.cpus()[0]?.model ?? "unknown CPU"}, ${os.cpus().length} cores)`);
+  console.log(`\nRuntime suite: medians ± half the interquartile range (node ${process.version}, ${os.cpus()[0]?.model ?? "unknown CPU"}, ${os.cpus().length} cores)`);
   for (const { id, result } of results) console.log(`  ${id}: ${result.system}`);
   for (const kind of new Set(shown.map((workload) => workload.kind))) console.log(`  ${kind}: ${descriptions[kind]}`);
   console.log();
