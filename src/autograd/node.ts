@@ -145,21 +145,45 @@ export interface Derivative<Attrs = unknown> {
   backward(grad: Tensor, saved: Tensor[], attrs: Attrs, node: OpNode<Attrs>): (Tensor | null)[];
   /** For ops with several outputs (unbind, split): joins the outputs' gradients (null: none arrived) into one. */
   readonly combine?: (grads: (Tensor | null)[], attrs: Attrs) => Tensor;
+  /** The node class recorded for this op: OpNode with PyTorch's `_saved_<name>` getters. */
+  readonly nodeClass: new (
+    derivative: Derivative<Attrs>, edges: Edge[], saved: (Tensor | null)[], attrs: Attrs, output: Tensor, outputCount?: number,
+  ) => OpNode<Attrs>;
 }
 
-/** Defines a derivative from `{name, formulas: {input: formula}, backward}` (reads like derivatives.yaml). */
+/**
+ * Defines a derivative from `{name, formulas: {input: formula}, backward}` (reads like derivatives.yaml).
+ * `saved` names the saved-tensor slots and `scalars` the attributes, as PyTorch names them: the node then
+ * answers `_saved_self`, `_saved_other`, `_saved_alpha`... (a scalar slot falls back to the attribute).
+ */
 export function derivative<Attrs = unknown>(spec: {
   name: string;
   formulas: Record<string, string>;
   backward: Derivative<Attrs>['backward'];
   combine?: Derivative<Attrs>['combine'];
+  saved?: readonly string[];
+  scalars?: readonly (keyof Attrs & string)[];
 }): Derivative<Attrs> {
+  const nodeClass = class extends OpNode<Attrs> {};
+  const slots = spec.saved ?? [];
+  const scalars: readonly string[] = spec.scalars ?? [];
+  for (const name of new Set([...slots, ...scalars])) {
+    const slot = slots.indexOf(name);
+    Object.defineProperty(nodeClass.prototype, `_saved_${name}`, {
+      get(this: OpNode<Attrs>): Tensor | number | null {
+        const tensor = slot >= 0 ? this.saved_tensors[slot] ?? null : null;
+        if (tensor !== null || !scalars.includes(name)) return tensor;
+        return (this.attrs as Record<string, number>)[name] ?? null;
+      },
+    });
+  }
   return {
     name: spec.name,
     inputs: Object.keys(spec.formulas),
     formulas: Object.values(spec.formulas),
     backward: spec.backward,
     combine: spec.combine,
+    nodeClass,
   };
 }
 

@@ -15,18 +15,21 @@ const tanhKernel = new UnaryKernel('Math.tanh(a)');
 
 const ReluBackward0 = derivative({
   name: 'ReluBackward0',
+  saved: ['result'],
   formulas: { self: 'grad * (result > 0)' },
   backward: (grad, [result]) => [where(compare('gt', result, 0), grad, 0)],
 });
 
 const SigmoidBackward0 = derivative({
   name: 'SigmoidBackward0',
+  saved: ['result'],
   formulas: { self: 'grad * result * (1 - result)' },
   backward: (grad, [result]) => [mul(grad, mul(result, sub(neg(result), -1)))],
 });
 
 const TanhBackward0 = derivative({
   name: 'TanhBackward0',
+  saved: ['result'],
   formulas: { self: 'grad * (1 - result * result)' },
   backward: (grad, [result]) => [mul(grad, sub(neg(mul(result, result)), -1))],
 });
@@ -62,12 +65,16 @@ interface SoftmaxAttrs {
 
 const SoftmaxBackward0 = derivative<SoftmaxAttrs>({
   name: 'SoftmaxBackward0',
+  saved: ['result'],
+  scalars: ['dim'],
   formulas: { self: 'result * (grad - (grad * result).sum(dim, keepdim=True))' },
   backward: (grad, [result], at) => [mul(result, sub(grad, sum(mul(grad, result), at.dim, true)))],
 });
 
 const LogSoftmaxBackward0 = derivative<SoftmaxAttrs>({
   name: 'LogSoftmaxBackward0',
+  saved: ['result'],
+  scalars: ['dim'],
   formulas: { self: 'grad - exp(result) * grad.sum(dim, keepdim=True)' },
   backward: (grad, [result], at) => [sub(grad, mul(exp(result), sum(grad, at.dim, true)))],
 });

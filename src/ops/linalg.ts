@@ -23,6 +23,7 @@ function checkSameDtype(a: Tensor, b: Tensor): void {
 
 const MmBackward0 = derivative({
   name: 'MmBackward0',
+  saved: ['self', 'mat2'],
   formulas: { self: 'grad.mm(mat2.t())', mat2: 'self.t().mm(grad)' },
   backward: (grad, [self, mat2], _at, node) => [
     node.needs(0) ? mm(grad, t(mat2)) : null,
@@ -32,6 +33,7 @@ const MmBackward0 = derivative({
 
 const BmmBackward0 = derivative({
   name: 'BmmBackward0',
+  saved: ['self', 'mat2'],
   formulas: { self: 'grad.bmm(mat2.transpose(1, 2))', mat2: 'self.transpose(1, 2).bmm(grad)' },
   backward: (grad, [self, mat2], _at, node) => [
     node.needs(0) ? bmm(grad, transpose(mat2, 1, 2)) : null,
@@ -41,6 +43,7 @@ const BmmBackward0 = derivative({
 
 const MvBackward0 = derivative({
   name: 'MvBackward0',
+  saved: ['self', 'vec'],
   formulas: { self: 'grad.outer(vec)', vec: 'self.t().mv(grad)' },
   backward: (grad, [self, vec], _at, node) => [
     node.needs(0) ? mul(unsqueeze(grad, 1), unsqueeze(vec, 0)) : null,
@@ -50,12 +53,15 @@ const MvBackward0 = derivative({
 
 const DotBackward0 = derivative({
   name: 'DotBackward0',
+  saved: ['self', 'tensor'],
   formulas: { self: 'grad * tensor', tensor: 'grad * self' },
   backward: (grad, [self, other], _at, node) => [node.needs(0) ? mul(other, grad) : null, node.needs(1) ? mul(self, grad) : null],
 });
 
 const AddmmBackward0 = derivative<{ shape: readonly number[]; beta: number; alpha: number }>({
   name: 'AddmmBackward0',
+  saved: ['mat1', 'mat2'],
+  scalars: ['alpha', 'beta'],
   formulas: { self: 'grad * beta', mat1: 'grad.mm(mat2.t()) * alpha', mat2: 'mat1.t().mm(grad) * alpha' },
   backward: (grad, [mat1, mat2], at, node) => [
     node.needs(0) ? sumToShape(at.beta === 1 ? grad : mul(grad, at.beta), at.shape) : null,

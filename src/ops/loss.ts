@@ -51,6 +51,8 @@ const differenceKernel = new BinaryKernel('(a - b) * s');
 
 const MseLossBackward0 = derivative<LossAttrs>({
   name: 'MseLossBackward0',
+  saved: ['self', 'target'],
+  scalars: ['reduction'],
   formulas: { self: '2 * (self - target) * grad / N', target: '-2 * (self - target) * grad / N' },
   backward: (grad, [self, target], at, node) => {
     if (!is_grad_enabled() && at.reduction !== 'none' && sameShape(self._shape, target._shape)) {
@@ -102,6 +104,7 @@ interface NllAttrs extends LossAttrs {
 
 const NllLossBackward0 = derivative<NllAttrs>({
   name: 'NllLossBackward0',
+  scalars: ['target', 'weight', 'reduction', 'ignoreIndex'],
   formulas: { self: '-weight[target] * grad / total_weight at each target position' },
   backward: (grad, _saved, at) => [nllGradient(grad, at)],
 });
@@ -192,6 +195,8 @@ interface BceAttrs extends LossAttrs {
 
 const BinaryCrossEntropyBackward0 = derivative<BceAttrs>({
   name: 'BinaryCrossEntropyBackward0',
+  saved: ['self', 'target'],
+  scalars: ['reduction', 'weight'],
   formulas: {
     self: 'grad * (self - target) / max(self * (1 - self), 1e-12) * weight',
     target: 'grad * (log(1 - self) - log(self)) * weight',
@@ -228,6 +233,8 @@ export function binary_cross_entropy(input: Tensor, target: Tensor, options?: Op
 
 const BinaryCrossEntropyWithLogitsBackward0 = derivative<BceAttrs>({
   name: 'BinaryCrossEntropyWithLogitsBackward0',
+  saved: ['self', 'target'],
+  scalars: ['reduction', 'weight'],
   formulas: {
     self: 'grad * ((pos_weight * target + 1 - target) * sigmoid(self) - pos_weight * target) * weight',
     target: 'grad * (log_sigmoid(-self) - pos_weight * log_sigmoid(self)) * weight',

@@ -138,6 +138,7 @@ const boolOrKernel = new BinaryKernel('(a || b) ? 1 : 0');
 
 const AddBackward0 = derivative<BinaryAttrs>({
   name: 'AddBackward0',
+  scalars: ['alpha'],
   formulas: { self: 'grad', other: 'grad * alpha' },
   backward: (grad, _saved, at, node) => [
     node.needs(0) ? sumToShape(grad, at.selfShape) : null,
@@ -147,6 +148,7 @@ const AddBackward0 = derivative<BinaryAttrs>({
 
 const SubBackward0 = derivative<BinaryAttrs>({
   name: 'SubBackward0',
+  scalars: ['alpha'],
   formulas: { self: 'grad', other: '-grad * alpha' },
   backward: (grad, _saved, at, node) => [
     node.needs(0) ? sumToShape(grad, at.selfShape) : null,
@@ -156,6 +158,7 @@ const SubBackward0 = derivative<BinaryAttrs>({
 
 const RsubBackward0 = derivative<BinaryAttrs>({
   name: 'RsubBackward0',
+  scalars: ['alpha'],
   formulas: { self: '-grad * alpha', other: 'grad' },
   backward: (grad, _saved, at, node) => [
     node.needs(0) ? sumToShape(maybeMultiply(neg(grad), at.alpha), at.selfShape) : null,
@@ -165,12 +168,15 @@ const RsubBackward0 = derivative<BinaryAttrs>({
 
 const RsubBackward1 = derivative<BinaryAttrs>({
   name: 'RsubBackward1',
+  scalars: ['alpha'],
   formulas: { self: '-grad * alpha' },
   backward: (grad, _saved, at) => [maybeMultiply(neg(grad), at.alpha)],
 });
 
 const MulBackward0 = derivative<BinaryAttrs>({
   name: 'MulBackward0',
+  saved: ['self', 'other'],
+  scalars: ['other'],
   formulas: { self: 'grad * other', other: 'grad * self' },
   backward: (grad, [self, other], at, node) => [
     node.needs(0) ? sumToShape(mul(grad, other ?? at.other), at.selfShape) : null,
@@ -180,6 +186,8 @@ const MulBackward0 = derivative<BinaryAttrs>({
 
 const DivBackward0 = derivative<BinaryAttrs>({
   name: 'DivBackward0',
+  saved: ['self', 'other'],
+  scalars: ['other'],
   formulas: { self: 'grad / other', other: '-grad * self / (other * other)' },
   backward: (grad, [self, other], at, node) => [
     node.needs(0) ? sumToShape(div(grad, other ?? at.other), at.selfShape) : null,
@@ -189,6 +197,7 @@ const DivBackward0 = derivative<BinaryAttrs>({
 
 const DivBackward1 = derivative<BinaryAttrs>({
   name: 'DivBackward1',
+  scalars: ['other'],
   formulas: { self: 'grad / other' },
   backward: (grad, _saved, at) => [div(grad, at.other)],
 });
@@ -260,6 +269,8 @@ interface PowAttrs {
 
 const PowBackward0 = derivative<PowAttrs>({
   name: 'PowBackward0',
+  saved: ['self'],
+  scalars: ['exponent'],
   formulas: { self: 'grad * exponent * self ** (exponent - 1)' },
   backward: (grad, [self], at) => [
     at.exponent === 0 ? zerosLike(self) : mul(grad, mul(pow(self, at.exponent - 1), at.exponent)),
@@ -268,6 +279,7 @@ const PowBackward0 = derivative<PowAttrs>({
 
 const PowBackward1 = derivative<PowAttrs>({
   name: 'PowBackward1',
+  saved: ['self', 'exponent', 'result'],
   formulas: { self: 'grad * exponent * self ** (exponent - 1)', exponent: 'grad * result * log(self)' },
   backward: (grad, [self, exponent, result], at, node) => {
     const base = self ?? at.base;
@@ -321,30 +333,35 @@ const NegBackward0 = derivative({
 
 const ExpBackward0 = derivative({
   name: 'ExpBackward0',
+  saved: ['result'],
   formulas: { self: 'grad * result' },
   backward: (grad, [result]) => [mul(grad, result)],
 });
 
 const LogBackward0 = derivative({
   name: 'LogBackward0',
+  saved: ['self'],
   formulas: { self: 'grad / self' },
   backward: (grad, [self]) => [div(grad, self)],
 });
 
 const SqrtBackward0 = derivative({
   name: 'SqrtBackward0',
+  saved: ['result'],
   formulas: { self: 'grad / (2 * result)' },
   backward: (grad, [result]) => [div(grad, mul(result, 2))],
 });
 
 const AbsBackward0 = derivative({
   name: 'AbsBackward0',
+  saved: ['self'],
   formulas: { self: 'grad * self.sign()' },
   backward: (grad, [self]) => [mul(grad, sign(self))],
 });
 
 const ReciprocalBackward0 = derivative({
   name: 'ReciprocalBackward0',
+  saved: ['result'],
   formulas: { self: '-grad * result * result' },
   backward: (grad, [result]) => [mul(neg(grad), mul(result, result))],
 });
@@ -357,12 +374,14 @@ const SignBackward0 = derivative({
 
 const SinBackward0 = derivative({
   name: 'SinBackward0',
+  saved: ['self'],
   formulas: { self: 'grad * self.cos()' },
   backward: (grad, [self]) => [mul(grad, cos(self))],
 });
 
 const CosBackward0 = derivative({
   name: 'CosBackward0',
+  saved: ['self'],
   formulas: { self: 'grad * -self.sin()' },
   backward: (grad, [self]) => [mul(grad, neg(sin(self)))],
 });
@@ -425,6 +444,8 @@ interface AddcAttrs {
 
 const AddcmulBackward0 = derivative<AddcAttrs>({
   name: 'AddcmulBackward0',
+  saved: ['tensor1', 'tensor2'],
+  scalars: ['value'],
   formulas: { self: 'grad', tensor1: 'grad * tensor2 * value', tensor2: 'grad * tensor1 * value' },
   backward: (grad, [tensor1, tensor2], at, node) => [
     node.needs(0) ? sumToShape(grad, at.selfShape) : null,
@@ -435,6 +456,8 @@ const AddcmulBackward0 = derivative<AddcAttrs>({
 
 const AddcdivBackward0 = derivative<AddcAttrs>({
   name: 'AddcdivBackward0',
+  saved: ['tensor1', 'tensor2'],
+  scalars: ['value'],
   formulas: { self: 'grad', tensor1: 'grad * value / tensor2', tensor2: '-grad * value * tensor1 / (tensor2 * tensor2)' },
   backward: (grad, [tensor1, tensor2], at, node) => [
     node.needs(0) ? sumToShape(grad, at.selfShape) : null,
@@ -469,6 +492,8 @@ interface ClampAttrs {
 
 const ClampBackward1 = derivative<ClampAttrs>({
   name: 'ClampBackward1',
+  saved: ['self'],
+  scalars: ['min', 'max'],
   formulas: { self: 'grad * (min <= self <= max)' },
   backward: (grad, [self], at) => {
     let inside: Tensor | null = null;
@@ -480,6 +505,7 @@ const ClampBackward1 = derivative<ClampAttrs>({
 
 const ClampBackward0 = derivative({
   name: 'ClampBackward0',
+  saved: ['self', 'min', 'max'],
   formulas: { self: 'grad * (min <= self <= max)', min: 'grad * (self < min)', max: 'grad * (self > max)' },
   backward: (grad, [self, min, max], _at, node) => {
     const below = min ? lt(self, min) : null;
@@ -510,12 +536,14 @@ export function clamp(x: Tensor, min: Operand | null, max: Operand | null): Tens
 
 const MaximumBackward0 = derivative({
   name: 'MaximumBackward0',
+  saved: ['self', 'other'],
   formulas: { self: 'grad * (self >= other) (halved on ties)', other: 'grad * (other >= self) (halved on ties)' },
   backward: (grad, [self, other], _at, node) => extremumBackward(grad, self, other, node.needs(0), node.needs(1), gt),
 });
 
 const MinimumBackward0 = derivative({
   name: 'MinimumBackward0',
+  saved: ['self', 'other'],
   formulas: { self: 'grad * (self <= other) (halved on ties)', other: 'grad * (other <= self) (halved on ties)' },
   backward: (grad, [self, other], _at, node) => extremumBackward(grad, self, other, node.needs(0), node.needs(1), lt),
 });
@@ -540,6 +568,7 @@ export function minimum(a: Tensor, b: Tensor): Tensor {
 
 const WhereBackward0 = derivative({
   name: 'WhereBackward0',
+  saved: ['condition'],
   formulas: { self: 'where(condition, grad, 0)', other: 'where(condition, 0, grad)' },
   backward: (grad, [condition, self, other], _at, node) => [
     node.needs(0) ? sumToShape(where(condition, grad, 0), self._shape) : null,
@@ -568,6 +597,7 @@ export function where(condition: Tensor, a: Operand, b: Operand): Tensor {
 
 const MaskedFillBackward0 = derivative<ShapeAttrs>({
   name: 'MaskedFillBackward0',
+  saved: ['mask'],
   formulas: { self: 'grad.masked_fill(mask, 0)' },
   backward: (grad, [mask], at) => [sumToShape(where(mask, 0, grad), at.shape)],
 });

@@ -76,6 +76,7 @@ const SumBackward0 = derivative<ReduceAttrs>({
 
 const SumBackward1 = derivative<ReduceAttrs>({
   name: 'SumBackward1',
+  scalars: ['keepdim'],
   formulas: { self: 'grad.unsqueeze(dim).expand(self.sizes())' },
   backward: (grad, _saved, at) => [expandBack(grad, at.shape, at.flags, at.keepdim)],
 });
@@ -88,6 +89,7 @@ const MeanBackward0 = derivative<ReduceAttrs>({
 
 const MeanBackward1 = derivative<ReduceAttrs>({
   name: 'MeanBackward1',
+  scalars: ['keepdim'],
   formulas: { self: 'grad.unsqueeze(dim).expand(self.sizes()) / N' },
   backward: (grad, _saved, at) => [div(expandBack(grad, at.shape, at.flags, at.keepdim), at.count)],
 });
@@ -144,6 +146,8 @@ interface SpreadAttrs extends ReduceAttrs {
 
 const VarBackward0 = derivative<SpreadAttrs>({
   name: 'VarBackward0',
+  saved: ['self'],
+  scalars: ['correction', 'keepdim'],
   formulas: { self: 'grad * 2 * (self - self.mean(dim)) / (N - correction)' },
   backward: (grad, [self], at) => {
     const centered = sub(self, mean(self, dimsOf(at), true));
@@ -153,6 +157,8 @@ const VarBackward0 = derivative<SpreadAttrs>({
 
 const StdBackward0 = derivative<SpreadAttrs>({
   name: 'StdBackward0',
+  saved: ['self', 'result'],
+  scalars: ['correction', 'keepdim'],
   formulas: { self: 'grad * (self - self.mean(dim)) / ((N - correction) * result)' },
   backward: (grad, [self, result], at) => {
     const centered = sub(self, mean(self, dimsOf(at), true));
@@ -163,6 +169,8 @@ const StdBackward0 = derivative<SpreadAttrs>({
 
 const NormBackward1 = derivative<ReduceAttrs>({
   name: 'NormBackward1',
+  saved: ['self', 'result'],
+  scalars: ['keepdim'],
   formulas: { self: 'grad * self / result (0 where result is 0)' },
   backward: (grad, [self, result], at) => {
     const ratio = div(expandBack(grad, at.shape, at.flags, at.keepdim), expandBack(result, at.shape, at.flags, at.keepdim));
@@ -253,24 +261,30 @@ interface ExtremeAttrs {
 
 const MaxBackward1 = derivative({
   name: 'MaxBackward1',
+  saved: ['self', 'result'],
   formulas: { self: 'grad * (self == result) / count(self == result)' },
   backward: (grad, [self, result]) => [evenlyDistribute(grad, self, result)],
 });
 
 const MinBackward1 = derivative({
   name: 'MinBackward1',
+  saved: ['self', 'result'],
   formulas: { self: 'grad * (self == result) / count(self == result)' },
   backward: (grad, [self, result]) => [evenlyDistribute(grad, self, result)],
 });
 
 const MaxBackward0 = derivative<ExtremeAttrs>({
   name: 'MaxBackward0',
+  saved: ['indices'],
+  scalars: ['dim', 'keepdim'],
   formulas: { self: 'grad scattered to indices along dim' },
   backward: (grad, [indices], at) => [indexBackward(grad, indices, at)],
 });
 
 const MinBackward0 = derivative<ExtremeAttrs>({
   name: 'MinBackward0',
+  saved: ['indices'],
+  scalars: ['dim', 'keepdim'],
   formulas: { self: 'grad scattered to indices along dim' },
   backward: (grad, [indices], at) => [indexBackward(grad, indices, at)],
 });

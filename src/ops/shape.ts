@@ -39,6 +39,7 @@ const TBackward0 = derivative({ name: 'TBackward0', formulas: { self: 'grad.t()'
 
 const TransposeBackward0 = derivative<{ dim0: number; dim1: number }>({
   name: 'TransposeBackward0',
+  scalars: ['dim0', 'dim1'],
   formulas: { self: 'grad.transpose(dim0, dim1)' },
   backward: (g, _s, at) => [transpose(g, at.dim0, at.dim1)],
 });
