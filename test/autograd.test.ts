@@ -56,6 +56,22 @@ describe('grad_fn graphs match PyTorch', () => {
     expect(inspect(edges)).toMatch(/^\(\(<AccumulateGrad object at 0x[0-9a-f]+>, 0\), \(None, 0\)\)$/);
   });
 
+  test('nodes expose saved values as PyTorch\'s _saved_<name> attributes, freed after backward', () => {
+    const x = torch.tensor([1, 2], { requires_grad: true });
+    const w = torch.tensor([3, 4], { requires_grad: true });
+    const z = x.mul(w);
+    const node = z.grad_fn as unknown as Record<string, unknown>;
+    expect(node._saved_self).toBe(x);
+    expect(node._saved_other).toBe(w);
+    const e = x.exp();
+    expect((e.grad_fn as unknown as Record<string, unknown>)._saved_result).toBe(e);
+    expect((x.pow(2).grad_fn as unknown as Record<string, unknown>)._saved_exponent).toBe(2);
+    expect((x.add(w, { alpha: 3 }).grad_fn as unknown as Record<string, unknown>)._saved_alpha).toBe(3);
+    expect((x.mul(2).grad_fn as unknown as Record<string, unknown>)._saved_other).toBe(2);
+    z.sum().backward();
+    expect(() => node._saved_self).toThrow(errors.second_backward.message);
+  });
+
   test('each node carries its formulas for the backward-steps table', () => {
     const y = torch.randn(2, { requires_grad: true }).mul(torch.randn(2, { requires_grad: true }));
     const node = y.grad_fn as unknown as { derivative: { inputs: string[]; formulas: string[] } };
