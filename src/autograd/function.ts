@@ -1,6 +1,6 @@
 /** Recording ops into the graph: the one place forward ops attach a grad_fn to their output. */
 import { is_grad_enabled } from './grad_mode.js';
-import { type Derivative, type Edge } from './node.js';
+import { OpNode, type Derivative, type Edge } from './node.js';
 import type { Tensor } from '../tensor.js';
 
 const noGradient: Edge = [null, 0];
@@ -37,7 +37,7 @@ export function record<A>(
   if (!needsRecording(inputs)) return output;
   const edges = new Array<Edge>(inputs.length);
   for (let i = 0; i < inputs.length; i++) edges[i] = gradientEdge(inputs[i]);
-  output._gradFn = new def.nodeClass(def, edges, saved, attrs as A, output);
+  output._gradFn = new OpNode(def, edges, saved, attrs as A, output);
   output._outputNr = 0;
   return output;
 }
@@ -45,7 +45,7 @@ export function record<A>(
 /** Attaches one grad_fn with several outputs (unbind, split): output i gets `outputNr` i. */
 export function recordMany<A>(def: Derivative<A>, outputs: Tensor[], inputs: readonly (Tensor | null)[], attrs: A): Tensor[] {
   if (!needsRecording(inputs)) return outputs;
-  const node = new def.nodeClass(def, inputs.map(gradientEdge), [], attrs, outputs[0], outputs.length);
+  const node = new OpNode(def, inputs.map(gradientEdge), [], attrs, outputs[0], outputs.length);
   outputs.forEach((output, i) => {
     output._gradFn = node;
     output._outputNr = i;

@@ -145,16 +145,16 @@ export interface Derivative<Attrs = unknown> {
   backward(grad: Tensor, saved: Tensor[], attrs: Attrs, node: OpNode<Attrs>): (Tensor | null)[];
   /** For ops with several outputs (unbind, split): joins the outputs' gradients (null: none arrived) into one. */
   readonly combine?: (grads: (Tensor | null)[], attrs: Attrs) => Tensor;
-  /** The node class recorded for this op: OpNode with PyTorch's `_saved_<name>` getters. */
-  readonly nodeClass: new (
-    derivative: Derivative<Attrs>, edges: Edge[], saved: (Tensor | null)[], attrs: Attrs, output: Tensor, outputCount?: number,
-  ) => OpNode<Attrs>;
+  /** Saved-tensor slot of each name a `_saved_<name>` attribute answers. */
+  readonly savedSlots: ReadonlyMap<string, number>;
+  /** Attribute names answered from `attrs` (when no tensor was saved under that name). */
+  readonly scalarNames: ReadonlySet<string>;
 }
 
 /**
  * Defines a derivative from `{name, formulas: {input: formula}, backward}` (reads like derivatives.yaml).
- * `saved` names the saved-tensor slots and `scalars` the attributes, as PyTorch names them: the node then
- * answers `_saved_self`, `_saved_other`, `_saved_alpha`... (a scalar slot falls back to the attribute).
+ * `saved` names the saved-tensor slots and `scalars` the attributes, as PyTorch names them: its nodes then
+ * answer `_saved_self`, `_saved_other`, `_saved_alpha`... (a name in both falls back to the attribute).
  */
 export function derivative<Attrs = unknown>(spec: {
   name: string;
@@ -164,27 +164,39 @@ export function derivative<Attrs = unknown>(spec: {
   saved?: readonly string[];
   scalars?: readonly (keyof Attrs & string)[];
 }): Derivative<Attrs> {
-  const nodeClass = class extends OpNode<Attrs> {};
-  const slots = spec.saved ?? [];
-  const scalars: readonly string[] = spec.scalars ?? [];
-  for (const name of new Set([...slots, ...scalars])) {
-    const slot = slots.indexOf(name);
-    Object.defineProperty(nodeClass.prototype, `_saved_${name}`, {
-      get(this: OpNode<Attrs>): Tensor | number | null {
-        const tensor = slot >= 0 ? this.saved_tensors[slot] ?? null : null;
-        if (tensor !== null || !scalars.includes(name)) return tensor;
-        return (this.attrs as Record<string, number>)[name] ?? null;
-      },
-    });
-  }
+  const savedSlots = new Map((spec.saved ?? []).map((name, i) => [name, i] as [string, number]));
+  const scalarNames = new Set<string>(spec.scalars ?? []);
+  for (const name of [...savedSlots.keys(), ...scalarNames]) defineSavedAttribute(name);
   return {
     name: spec.name,
     inputs: Object.keys(spec.formulas),
     formulas: Object.values(spec.formulas),
     backward: spec.backward,
     combine: spec.combine,
-    nodeClass,
+    savedSlots,
+    scalarNames,
   };
+}
+
+const savedAttributes = new Set<string>();
+
+/**
+ * Defines `_saved_<name>` once on OpNode's prototype (one shared node class keeps the engine's property
+ * accesses monomorphic); a node whose op saved nothing under that name answers undefined.
+ */
+function defineSavedAttribute(name: string): void {
+  if (savedAttributes.has(name)) return;
+  savedAttributes.add(name);
+  Object.defineProperty(OpNode.prototype, `_saved_${name}`, {
+    get(this: OpNode): Tensor | number | null | undefined {
+      const slot = this.derivative.savedSlots.get(name);
+      const scalar = this.derivative.scalarNames.has(name);
+      if (slot === undefined && !scalar) return undefined;
+      const tensor = slot === undefined ? null : this.saved_tensors[slot] ?? null;
+      if (tensor !== null || !scalar) return tensor;
+      return (this.attrs as Record<string, number>)[name] ?? null;
+    },
+  });
 }
 
 /** The grad_fn of a recorded op: holds the saved tensors (checked against in-place changes) and attributes. */
