@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -93,6 +93,10 @@ describe('tsgrad run', () => {
     const missing = await tsgrad(['run', 'missing.ipynb'], directory);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('No such notebook or directory: missing.ipynb');
+    await mkdir(join(directory, 'empty'), { recursive: true });
+    const empty = await tsgrad(['run', 'empty'], directory);
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toContain('No notebooks (.ipynb) in empty');
     const noKernel = await tsgrad(['run', 'good.ipynb', '--kernel', 'no-such-kernel'], directory);
     expect(noKernel.code).toBe(1);
     expect(noKernel.stderr).toContain('No such kernel named no-such-kernel');

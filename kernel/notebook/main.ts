@@ -48,6 +48,7 @@ async function notebookPaths(positionals: string[]): Promise<string[]> {
     });
     if (info.isDirectory()) {
       const entries = (await readdir(positional)).filter((name) => extname(name) === '.ipynb').sort();
+      if (entries.length === 0) throw new UsageError(`No notebooks (.ipynb) in ${positional}`);
       paths.push(...entries.map((name) => join(positional, name)));
     } else {
       paths.push(positional);
