@@ -545,6 +545,36 @@ export class Tensor implements Strided {
     return P.cos(this);
   }
 
+  /** `log(1 + self)`, accurate near 0. */
+  log1p(): Tensor {
+    return P.log1p(this);
+  }
+
+  /** `exp(self) - 1`, accurate near 0. */
+  expm1(): Tensor {
+    return P.expm1(this);
+  }
+
+  /** Rounds down (zero gradient). */
+  floor(): Tensor {
+    return P.rounding(this, 'floor');
+  }
+
+  /** Rounds up (zero gradient). */
+  ceil(): Tensor {
+    return P.rounding(this, 'ceil');
+  }
+
+  /** Rounds to nearest, halves to even (zero gradient). */
+  round(): Tensor {
+    return P.rounding(this, 'round');
+  }
+
+  /** Rounds toward zero (zero gradient). */
+  trunc(): Tensor {
+    return P.rounding(this, 'trunc');
+  }
+
   /** `self * self` (recorded as PowBackward0, as in PyTorch). */
   square(): Tensor {
     return P.pow(this, 2);
@@ -864,6 +894,36 @@ export class Tensor implements Strided {
   /** `length` elements from `start` along `dim`, as a view. */
   narrow(dim: number, start: number, length: number): Tensor {
     return S.narrow(this, dim, start, length);
+  }
+
+  /** Running sums along `dim`. */
+  cumsum(dim: number): Tensor {
+    return S.cumsum(this, dim);
+  }
+
+  /** Elements reversed along `dims` (a copy). */
+  flip(...dims: (number | number[])[]): Tensor {
+    return S.flip(this, parseShape(dims));
+  }
+
+  /** The lower triangle (below `diagonal`) of the last two dims; zeros elsewhere. */
+  tril(diagonal = 0): Tensor {
+    return S.triangle(this, diagonal, true);
+  }
+
+  /** The upper triangle (above `diagonal`) of the last two dims; zeros elsewhere. */
+  triu(diagonal = 0): Tensor {
+    return S.triangle(this, diagonal, false);
+  }
+
+  /** Values picked along `dim` by the int64 `index` tensor (`torch.gather`). */
+  gather(dim: number, index: Tensor): Tensor {
+    return S.gather(this, dim, index);
+  }
+
+  /** The tensor tiled along each dim: `repeat(2, 1)` or `repeat([2, 1])`. */
+  repeat(...repeats: (number | number[])[]): Tensor {
+    return S.repeat(this, parseShape(repeats));
   }
 
   /** The slices along `dim` as views (Python's `t.unbind(dim)`). */

@@ -142,6 +142,21 @@ const ops: Record<string, (...t: Tensor[]) => Tensor> = {
   cross_entropy_probs: (a, p) => F.cross_entropy(a, p.detach()),
   cross_entropy_probs_sum: (a, p) => F.cross_entropy(a, p.detach(), { reduction: 'sum' }),
   cross_entropy_probs_none: (a, p) => F.cross_entropy(a, p.detach(), { reduction: 'none' }),
+  log1p: (a) => a.log1p(),
+  expm1: (a) => torch.expm1(a),
+  rounding: (a) => {
+    const t = a.mul(3);
+    return t.floor().add(t.ceil()).add(t.round()).add(t.trunc()).add(a);
+  },
+  round_halves: (a) => torch.tensor([0.5, 1.5, 2.5, -0.5, -1.5, 3.7]).round().add(a),
+  cumsum: (a) => a.cumsum(1),
+  cumsum0: (a) => torch.cumsum(a, 0),
+  flip: (a) => a.flip(0, 1),
+  tril: (a) => a.tril(),
+  triu: (a) => a.triu(1),
+  gather: (a, i) => a.gather(1, i),
+  repeat: (a) => a.repeat(2, 1, 2),
+  outer: (a, b) => torch.outer(a, b),
   setitem: (a) => a.mul(2).set(0, 5),
   view_inplace: (a, b) => {
     const y = a.mul(1);

@@ -106,3 +106,38 @@ export function sumSquaredDifference(x: Strided, y: Strided, n: number): number 
   }
   return t0 + t1;
 }
+
+/** Running sums along `dim` (row-major result over `x`'s shape), accumulated in float64. */
+export function cumulativeSum(x: Strided, dim: number): Float64Array {
+  const shape = x._shape;
+  const strides = x._strides;
+  let total = 1;
+  for (const size of shape) total *= size;
+  const out = new Float64Array(total);
+  const outStrides = new Array<number>(shape.length);
+  for (let d = shape.length - 1, step = 1; d >= 0; d--) {
+    outStrides[d] = step;
+    step *= shape[d];
+  }
+  const outerShape = shape.filter((_, d) => d !== dim);
+  const length = shape[dim];
+  const data = x._buffer;
+  const visit = (inOffset: number, outOffset: number): void => {
+    let running = 0;
+    for (let i = 0; i < length; i++) {
+      running += data[inOffset + i * strides[dim]];
+      out[outOffset + i * outStrides[dim]] = running;
+    }
+  };
+  if (outerShape.length === 0) {
+    visit(x._offset, 0);
+    return out;
+  }
+  const inner = outerShape.length - 1;
+  const outerIn = strides.filter((_, d) => d !== dim);
+  const outerOut = outStrides.filter((_, d) => d !== dim);
+  forEachRow(outerShape, [outerIn, outerOut], [x._offset, 0], (o, n) => {
+    for (let i = 0; i < n; i++) visit(o[0] + i * outerIn[inner], o[1] + i * outerOut[inner]);
+  });
+  return out;
+}

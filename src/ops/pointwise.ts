@@ -324,6 +324,15 @@ const reciprocalKernel = new UnaryKernel('1 / a');
 const signKernel = new UnaryKernel('(a > 0 ? 1 : a < 0 ? -1 : 0)');
 const sinKernel = new UnaryKernel('Math.sin(a)');
 const cosKernel = new UnaryKernel('Math.cos(a)');
+const log1pKernel = new UnaryKernel('Math.log1p(a)');
+const expm1Kernel = new UnaryKernel('Math.expm1(a)');
+const roundingKernels = {
+  floor: new UnaryKernel('Math.floor(a)'),
+  ceil: new UnaryKernel('Math.ceil(a)'),
+  trunc: new UnaryKernel('Math.trunc(a)'),
+  // Halves round to even, as PyTorch (and IEEE nearbyint) do.
+  round: new UnaryKernel('(Math.abs(a % 1) === 0.5 ? 2 * Math.round(a / 2) : Math.round(a))'),
+};
 
 const NegBackward0 = derivative({
   name: 'NegBackward0',
@@ -385,6 +394,44 @@ const CosBackward0 = derivative({
   formulas: { self: 'grad * -self.sin()' },
   backward: (grad, [self]) => [mul(grad, neg(sin(self)))],
 });
+
+const Log1PBackward0 = derivative({
+  name: 'Log1PBackward0',
+  saved: ['self'],
+  formulas: { self: 'grad / (self + 1)' },
+  backward: (grad, [self]) => [div(grad, add(self, 1))],
+});
+
+const Expm1Backward0 = derivative({
+  name: 'Expm1Backward0',
+  saved: ['result'],
+  formulas: { self: 'grad * (result + 1)' },
+  backward: (grad, [result]) => [mul(grad, add(result, 1))],
+});
+
+const roundingDerivatives = {
+  floor: derivative({ name: 'FloorBackward0', formulas: { self: '0' }, backward: (grad) => [zerosLike(grad)] }),
+  ceil: derivative({ name: 'CeilBackward0', formulas: { self: '0' }, backward: (grad) => [zerosLike(grad)] }),
+  trunc: derivative({ name: 'TruncBackward0', formulas: { self: '0' }, backward: (grad) => [zerosLike(grad)] }),
+  round: derivative({ name: 'RoundBackward0', formulas: { self: '0' }, backward: (grad) => [zerosLike(grad)] }),
+};
+
+/** `log(1 + self)`, accurate near 0 (Log1PBackward0). */
+export function log1p(x: Tensor): Tensor {
+  return record(Log1PBackward0, unaryForward(log1pKernel, x, floatingDtype(x)), [x], [x]);
+}
+
+/** `exp(self) - 1`, accurate near 0 (Expm1Backward0). */
+export function expm1(x: Tensor): Tensor {
+  const out = unaryForward(expm1Kernel, x, floatingDtype(x));
+  return record(Expm1Backward0, out, [x], [out]);
+}
+
+/** floor, ceil, trunc or round (halves to even); their gradient is zero. */
+export function rounding(x: Tensor, kind: keyof typeof roundingKernels): Tensor {
+  if (!x._dtype.is_floating_point) return convert(x, x._dtype);
+  return record(roundingDerivatives[kind], unaryForward(roundingKernels[kind], x, x._dtype), [x]);
+}
 
 /** Sine (SinBackward0). */
 export function sin(x: Tensor): Tensor {

@@ -7,8 +7,9 @@ import { derivative, Node, type Edge } from '../autograd/node.js';
 import { contiguousStrides, isContiguous, numelOf } from '../kernels/strided.js';
 import { Slice, Tensor, type Index } from '../tensor.js';
 import { emptyTensor, isScalar, normalizeDim, sameShape, shapeString, type Scalar } from './common.js';
-import { conversionKernel, convert, copy_ } from './pointwise.js';
-import { sumToShape } from './reduction.js';
+import { conversionKernel, convert, copy_, where } from './pointwise.js';
+import { sum, sumToShape } from './reduction.js';
+import { cumulativeSum } from '../kernels/reduce.js';
 
 interface ShapeAttrs {
   shape: readonly number[];
@@ -653,6 +654,164 @@ export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
   const out = emptyTensor(shape, dtype);
   withGradMode(false, () => tensors.forEach((p, i) => conversionKernel(dtype).run(select(out, d, i), p)));
   return record(StackBackward0, out, tensors, [], { dim: d, sizes: tensors.map(() => 1), dtypes: tensors.map((p) => p._dtype) });
+}
+
+// ---- flip, cumsum, tril/triu, gather, repeat ----------------------------------------------------------------
+
+const FlipBackward0 = derivative<{ dims: number[] }>({
+  name: 'FlipBackward0',
+  formulas: { self: 'grad.flip(dims)' },
+  backward: (g, _s, at) => [flip(g, at.dims)],
+});
+
+/** A copy with the order of elements reversed along `dims` (FlipBackward0). */
+export function flip(x: Tensor, dims: readonly number[]): Tensor {
+  const ds = dims.map((d) => normalizeDim(d, x._shape.length));
+  let offset = x._offset;
+  const strides = x._strides.slice();
+  for (const d of ds) {
+    offset += (x._shape[d] - 1) * strides[d];
+    strides[d] = -strides[d];
+  }
+  const reversed = { _buffer: x._buffer, _shape: x._shape, _strides: strides, _offset: offset };
+  return record(FlipBackward0, convert(reversed, x._dtype), [x], [], { dims: ds });
+}
+
+const CumsumBackward0 = derivative<{ dim: number }>({
+  name: 'CumsumBackward0',
+  scalars: ['dim'],
+  formulas: { self: 'grad.flip(dim).cumsum(dim).flip(dim)' },
+  backward: (g, _s, at) => [flip(cumsum(flip(g, [at.dim]), at.dim), [at.dim])],
+});
+
+/** Running sums along `dim` (CumsumBackward0); integers sum as int64. */
+export function cumsum(x: Tensor, dim: number): Tensor {
+  const d = normalizeDim(dim, x._shape.length);
+  const source = x._shape.length === 0 ? x._view([1], [1], x._offset) : x;
+  const dtype = x._dtype.is_floating_point ? x._dtype : int64;
+  const values = cumulativeSum(source, d);
+  const out = Tensor._make(dtype.allocate(values.length), x._shape.slice(), contiguousStrides(x._shape), 0, dtype);
+  out._buffer.set(values);
+  return record(CumsumBackward0, out, [x], [], { dim: d });
+}
+
+interface TriangleAttrs {
+  diagonal: number;
+  lower: boolean;
+}
+
+const TrilBackward0 = derivative<TriangleAttrs>({
+  name: 'TrilBackward0',
+  scalars: ['diagonal'],
+  formulas: { self: 'grad.tril(diagonal)' },
+  backward: (g, _s, at) => [triangle(g, at.diagonal, true)],
+});
+
+const TriuBackward0 = derivative<TriangleAttrs>({
+  name: 'TriuBackward0',
+  scalars: ['diagonal'],
+  formulas: { self: 'grad.triu(diagonal)' },
+  backward: (g, _s, at) => [triangle(g, at.diagonal, false)],
+});
+
+/** The lower (tril) or upper (triu) triangle of the last two dims, relative to `diagonal`; the rest zero. */
+export function triangle(x: Tensor, diagonal: number, lower: boolean): Tensor {
+  if (x._shape.length < 2) throw new RuntimeError(`${lower ? 'tril' : 'triu'}: input tensor must have at least 2 dimensions`);
+  const [rows, cols] = x._shape.slice(-2);
+  const keep = emptyTensor([rows, cols], bool);
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0; j < cols; j++) keep._buffer[i * cols + j] = (lower ? j - i <= diagonal : j - i >= diagonal) ? 1 : 0;
+  }
+  const out = withGradMode(false, () => where(keep, x, 0));
+  return record(lower ? TrilBackward0 : TriuBackward0, out._dtype === x._dtype ? out : convert(out, x._dtype), [x], [], { diagonal, lower });
+}
+
+interface GatherIndexAttrs {
+  shape: readonly number[];
+  dim: number;
+  index: Tensor;
+}
+
+const GatherBackward0 = derivative<GatherIndexAttrs>({
+  name: 'GatherBackward0',
+  scalars: ['dim', 'index'],
+  formulas: { self: 'zeros(self.sizes()).scatter_add(dim, index, grad)' },
+  backward: (g, _s, at) => [scatterAdd(g, at)],
+});
+
+const ScatterAddBackward0 = derivative<GatherIndexAttrs>({
+  name: 'ScatterAddBackward0',
+  formulas: { src: 'grad.gather(dim, index)' },
+  backward: (g, _s, at) => [gather(g, at.dim, at.index)],
+});
+
+/** Walks every position of `index`, giving the flat offset into a contiguous tensor of `shape` it addresses. */
+function forEachGathered(shape: readonly number[], dim: number, index: Tensor, visit: (position: number, offset: number) => void): void {
+  const values = convert(index, int64)._buffer;
+  const strides = contiguousStrides(shape);
+  const indexStrides = contiguousStrides(index._shape);
+  values.forEach((value, position) => {
+    const size = shape[dim];
+    if (value < -size || value >= size) throw new RuntimeError(`index ${value} is out of bounds for dimension ${dim} with size ${size}`);
+    let offset = 0;
+    let rest = position;
+    for (let d = 0; d < index._shape.length; d++) {
+      const coordinate = Math.floor(rest / indexStrides[d]);
+      rest -= coordinate * indexStrides[d];
+      offset += (d === dim ? (value < 0 ? value + size : value) : coordinate) * strides[d];
+    }
+    visit(position, offset);
+  });
+}
+
+/** Values of `x` picked along `dim` by the int64 `index` (same rank), as `torch.gather` (GatherBackward0). */
+export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
+  if (index._dtype !== int64) throw new RuntimeError('gather(): Expected dtype int64 for index');
+  const d = normalizeDim(dim, x._shape.length);
+  const source = convert(x, x._dtype)._buffer;
+  const out = emptyTensor(index._shape, x._dtype);
+  forEachGathered(x._shape, d, index, (position, offset) => { out._buffer[position] = source[offset]; });
+  return record(GatherBackward0, out, [x], [], { shape: x._shape, dim: d, index });
+}
+
+/** Zeros shaped `at.shape` with `src` added at the gathered positions (ScatterAddBackward0). */
+function scatterAdd(src: Tensor, at: GatherIndexAttrs): Tensor {
+  const out = emptyTensor(at.shape, src._dtype);
+  const values = convert(src, src._dtype)._buffer;
+  forEachGathered(at.shape, at.dim, at.index, (position, offset) => { out._buffer[offset] += values[position]; });
+  return record(ScatterAddBackward0, out, [src], [], at);
+}
+
+const RepeatBackward0 = derivative<{ shape: readonly number[]; repeats: readonly number[] }>({
+  name: 'RepeatBackward0',
+  formulas: { self: 'grad summed over the repeated blocks' },
+  backward: (g, _s, at) => {
+    const lead = at.repeats.length - at.shape.length;
+    const split: number[] = [];
+    const reduced: number[] = [];
+    at.repeats.forEach((r, d) => {
+      const size = d < lead ? 1 : at.shape[d - lead];
+      reduced.push(split.length);
+      split.push(r, size);
+    });
+    return [reshape(sum(reshape(g, split), reduced), at.shape)];
+  },
+});
+
+/** The tensor tiled `repeats[d]` times along each dim (leading repeats add dims), as `Tensor.repeat` (RepeatBackward0). */
+export function repeat(x: Tensor, repeats: readonly number[]): Tensor {
+  if (repeats.length < x._shape.length) {
+    throw new RuntimeError('Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor');
+  }
+  const lead = repeats.length - x._shape.length;
+  const padded = [...new Array<number>(lead).fill(1), ...x._shape];
+  const interleaved: number[] = [];
+  padded.forEach((size, d) => interleaved.push(repeats[d], size));
+  const out = withGradMode(false, () => {
+    const source = view(x.detach(), interleaved.map((v, i) => (i % 2 === 0 ? 1 : v)));
+    return clone(expand(source, interleaved)).reshape(padded.map((size, d) => size * repeats[d]));
+  });
+  return record(RepeatBackward0, out, [x], [], { shape: x._shape, repeats });
 }
 
 // ---- copies and conversions -----------------------------------------------------------------------------
