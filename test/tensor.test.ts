@@ -284,3 +284,45 @@ describe('tensor basics', () => {
     expect(bundle['text/plain']).toBe('tensor([1.5000])');
   });
 });
+
+describe('strided views give the same results as their contiguous copies', () => {
+  torch.manual_seed(7);
+  const base = torch.randn(4, 6, { dtype: torch.float64 });
+  const views: Record<string, () => Tensor> = {
+    transposed: () => base.t(),
+    sliced: () => base.get(':', '1::2'),
+    expanded: () => base.get(0).unsqueeze(0).expand(3, 6),
+    offset: () => base.get('1:3', '2:5'),
+    flipped: () => base.flip(1),
+  };
+  const ops: Record<string, (t: Tensor) => Tensor> = {
+    exp: (t) => t.exp(),
+    add_row: (t) => t.add(t.get(0)),
+    sum1: (t) => t.sum(1),
+    sum0: (t) => t.sum(0, true),
+    mean: (t) => t.mean(),
+    max1: (t) => t.max(1).values,
+    softmax: (t) => t.softmax(-1),
+    log_softmax0: (t) => t.log_softmax(0),
+    matmul_t: (t) => t.matmul(t.t()),
+    mse: (t) => torch.nn.functional.mse_loss(t, t.mul(0.5)),
+    cumsum: (t) => t.cumsum(1),
+    reshape: (t) => t.reshape(-1),
+    var: (t) => t.var(1),
+    where: (t) => torch.where(t.gt(0), t, t.mul(-2)),
+  };
+  for (const [viewName, makeView] of Object.entries(views)) {
+    for (const [opName, op] of Object.entries(ops)) {
+      test(`${opName} of ${viewName}`, () => {
+        const view = makeView();
+        const copy = view.contiguous().clone();
+        expect(op(view).allclose(op(copy), { rtol: 1e-12, atol: 1e-12 })).toBe(true);
+        const a = view.detach().requires_grad_();
+        const b = copy.detach().requires_grad_();
+        op(a).sum().backward();
+        op(b).sum().backward();
+        expect(a.grad!.allclose(b.grad!, { rtol: 1e-12, atol: 1e-12 })).toBe(true);
+      });
+    }
+  }
+});
