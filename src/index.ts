@@ -120,6 +120,7 @@ export const torch = {
   allclose: (a: Tensor, b: Tensor, options?: { rtol?: number; atol?: number }) => a.allclose(b, options),
   sum: method('sum'),
   var: method('var'),
+  prod: method('prod'),
   std: method('std'),
   norm: method('norm'),
   mean: method('mean'),

@@ -730,6 +730,12 @@ export class Tensor implements Strided {
     return R.sum(this, arg(positional, options, 0, 'dim', null), arg(positional, options, 1, 'keepdim', false), arg(positional, options, 2, 'dtype', null));
   }
 
+  /** Product of all elements, or along `dim`: `prod()`, `prod(dim, keepdim)`. */
+  prod(...args: unknown[]): Tensor {
+    const [positional, options] = splitOptions(args);
+    return R.prod(this, arg(positional, options, 0, 'dim', null), arg(positional, options, 1, 'keepdim', false));
+  }
+
   /** Mean of all elements, or along `dim`. */
   mean(...args: unknown[]): Tensor {
     const [positional, options] = splitOptions(args);

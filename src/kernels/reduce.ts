@@ -3,10 +3,11 @@ import type { Storage } from '../dtype.js';
 import { coalesce, forEachRow, type Strided } from './strided.js';
 
 /**
- * Sums `x` over the dimensions flagged in `reduced`, in float64, into a contiguous Float64Array laid out as
- * the kept dimensions (row-major). Accumulating in float64 keeps float32 sums close to PyTorch's pairwise sums.
+ * Sums (or multiplies, with `product`) `x` over the dimensions flagged in `reduced`, in float64, into a
+ * contiguous Float64Array laid out as the kept dimensions (row-major). Accumulating in float64 keeps float32
+ * sums close to PyTorch's pairwise sums.
  */
-export function sumReduce(x: Strided, reduced: readonly boolean[]): Float64Array {
+export function sumReduce(x: Strided, reduced: readonly boolean[], product = false): Float64Array {
   const shape = x._shape;
   const outStrides = new Array<number>(shape.length);
   let outSize = 1;
@@ -19,15 +20,24 @@ export function sumReduce(x: Strided, reduced: readonly boolean[]): Float64Array
     }
   }
   const acc = new Float64Array(outSize);
+  if (product) acc.fill(1);
   const data = x._buffer;
+  let total = 1;
+  for (const size of shape) total *= size;
+  if (total === 0) return acc;
   const [dims, [os, xs]] = coalesce(shape, [outStrides, x._strides]);
   if (dims.length === 0) {
     acc[0] = data[x._offset];
     return acc;
   }
   const last = dims.length - 1;
-  forEachRow(dims, [os, xs], [0, x._offset], (o, n) => accumulateRow(acc, o[0], os[last], data, o[1], xs[last], n));
+  const row = product ? multiplyRow : accumulateRow;
+  forEachRow(dims, [os, xs], [0, x._offset], (o, n) => row(acc, o[0], os[last], data, o[1], xs[last], n));
   return acc;
+}
+
+function multiplyRow(acc: Float64Array, ao: number, as: number, x: Storage, xo: number, xs: number, n: number): void {
+  for (let i = 0; i < n; i++, xo += xs, ao += as) acc[ao] *= x[xo];
 }
 
 function accumulateRow(acc: Float64Array, ao: number, as: number, x: Storage, xo: number, xs: number, n: number): void {

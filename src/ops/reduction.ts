@@ -138,6 +138,56 @@ export function all(x: Tensor, dim: number | null, keepdim: boolean): Tensor {
   return compare('eq', zeros, 0);
 }
 
+interface ProdAttrs extends ReduceAttrs {
+  dim: number | null;
+}
+
+/** Product of the other elements of each reduced slice: grad * result / self when no element is zero. */
+function prodBackward(grad: Tensor, self: Tensor, result: Tensor, at: ProdAttrs): Tensor {
+  const expandedGrad = expandBack(grad, at.shape, at.flags, at.keepdim);
+  const values = self.toTypedArray();
+  if (!values.some((v) => v === 0)) {
+    return mul(expandedGrad, div(expandBack(result, at.shape, at.flags, at.keepdim), self));
+  }
+  // With zeros, multiply the others explicitly (not differentiable again, as the zero-free formula is).
+  const others = emptyTensor(at.shape, self._dtype);
+  const length = at.dim === null ? self.numel() : at.shape[at.dim];
+  const stride = at.dim === null ? 1 : at.shape.slice(at.dim + 1).reduce((a, b) => a * b, 1);
+  for (let i = 0; i < values.length; i++) {
+    const position = Math.floor(i / stride) % length;
+    const start = i - position * stride;
+    let product = 1;
+    for (let k = 0; k < length; k++) if (k !== position) product *= values[start + k * stride];
+    others._buffer[i] = product;
+  }
+  return mul(expandedGrad, others);
+}
+
+const ProdBackward0 = derivative<ProdAttrs>({
+  name: 'ProdBackward0',
+  saved: ['self', 'result'],
+  formulas: { self: 'grad * (product of the other elements)' },
+  backward: (grad, [self, result], at) => [prodBackward(grad, self, result, at)],
+});
+
+const ProdBackward1 = derivative<ProdAttrs>({
+  name: 'ProdBackward1',
+  saved: ['self', 'result'],
+  scalars: ['dim', 'keepdim'],
+  formulas: { self: 'grad * (product of the other elements along dim)' },
+  backward: (grad, [self, result], at) => [prodBackward(grad, self, result, at)],
+});
+
+/** Product of all elements (ProdBackward0) or along `dim` (ProdBackward1); integers multiply as int64. */
+export function prod(x: Tensor, dim: number | null = null, keepdim = false): Tensor {
+  const d = dim === null ? null : normalizeDim(dim, x._shape.length);
+  const flags = reducedFlags(x, d);
+  const outDtype = x._dtype.is_floating_point ? x._dtype : int64;
+  const out = fromFloat64(sumReduce(x, flags, true), reducedShape(x._shape, flags, keepdim), outDtype);
+  if (!needsRecording([x])) return out;
+  return record(d === null ? ProdBackward0 : ProdBackward1, out, [x], [x, out], { ...reduceAttrs(x, flags, keepdim), dim: d });
+}
+
 // ---- var, std, norm -------------------------------------------------------------------------------------
 
 interface SpreadAttrs extends ReduceAttrs {
