@@ -171,4 +171,5 @@ export const torch = {
 
 export default torch;
 export { Tensor, Size, Node, AccumulateGrad, OpNode, RemovableHandle, tensorDisplayHooks, RuntimeError, ValueError, IndexError };
+export { binaryOperator, unaryOperator, type BinaryOperator } from './operators.js';
 export type { Derivative } from './autograd/node.js';

@@ -1,7 +1,7 @@
 import { describe, expect, test, vi } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { inspect } from 'node:util';
-import torch, { Tensor, type Node } from '../src/index.js';
+import torch, { Tensor, type Node, binaryOperator, unaryOperator } from '../src/index.js';
 
 const fixture = JSON.parse(readFileSync(new URL('./fixtures/ops.json', import.meta.url), 'utf8'));
 const errors: Record<string, { type: string; message: string }> = JSON.parse(readFileSync(new URL('./fixtures/errors.json', import.meta.url), 'utf8'));
@@ -321,5 +321,36 @@ describe('torch.autograd.functional against PyTorch', () => {
     close(torch.autograd.functional.hessian((a) => a.pow(3).sum(), x()), expected.hessian_cube);
     const weights = torch.tensor([1, 2, 3], { dtype: torch.float32 });
     close(torch.autograd.functional.hessian((a) => a.softmax(0).mul(weights).sum(), x()), expected.hessian_softmax);
+  });
+});
+
+describe('Python operators for the kernel (binaryOperator, unaryOperator)', () => {
+  const expected = fixture.operators;
+  const x = (): Tensor => torch.tensor([1, 2, 4], { requires_grad: true });
+  const cases: Record<string, () => Tensor> = {
+    add: () => binaryOperator('+', 2, x()) as Tensor,
+    sub: () => binaryOperator('-', 2, x()) as Tensor,
+    mul: () => binaryOperator('*', 2, x()) as Tensor,
+    div: () => binaryOperator('/', 2, x()) as Tensor,
+    pow: () => binaryOperator('**', 2, x()) as Tensor,
+    neg: () => unaryOperator('-', x()) as Tensor,
+    tsub: () => binaryOperator('-', x(), 2) as Tensor,
+    tdiv: () => binaryOperator('/', x(), 2) as Tensor,
+    tpow: () => binaryOperator('**', x(), 2) as Tensor,
+    matmul: () => { const t = x(); return binaryOperator('@', t, t) as Tensor; },
+  };
+  for (const [key, make] of Object.entries(cases)) {
+    test(key, () => {
+      const out = make();
+      expect(Array.from(out.toTypedArray())).toEqual(expected[key].values.map(Math.fround));
+      expect(walk(out.grad_fn, 3)).toEqual(expected[key].graph);
+    });
+  }
+  test('comparisons and plain numbers', () => {
+    expect((binaryOperator('<', 1.5, x()) as Tensor).tolist()).toEqual(expected.lt.values);
+    expect((binaryOperator('>=', x(), 2) as Tensor).tolist()).toEqual(expected.ge.values);
+    expect(binaryOperator('*', 3, 4)).toBe(12);
+    expect(unaryOperator('-', 3)).toBe(-3);
+    expect(() => binaryOperator('+', x(), 'a')).toThrow("unsupported operand type(s) for +: 'Tensor' and 'string'");
   });
 });
