@@ -129,6 +129,11 @@ export const torch = {
   /** `torch.min(input)`, `torch.min(input, dim, keepdim)` or `torch.min(input, other)`. */
   min: (input: Tensor, ...args: unknown[]) => R.extremeCall(input, args, false),
   argmax: method('argmax'),
+  /** `torch.sort(input, dim, descending)`. */
+  sort: (input: Tensor, ...args: unknown[]) => input.sort(...args),
+  argsort: method('argsort'),
+  /** `torch.topk(input, k, dim, largest)`. */
+  topk: (input: Tensor, k: number, ...args: unknown[]) => input.topk(k, ...args),
   argmin: method('argmin'),
   matmul: L.matmul,
   mm: L.mm,

@@ -780,6 +780,25 @@ export class Tensor implements Strided {
     return R.extremeCall(this, args, false);
   }
 
+  /** `(values, indices)` of each slice along `dim` sorted: `sort()`, `sort(dim, descending)`, `sort({dim, descending})`. */
+  sort(...args: unknown[]): R.ReturnTypes {
+    const [positional, options] = splitOptions(args);
+    const [values, indices] = S.sort(this, arg(positional, options, 0, 'dim', -1), arg(positional, options, 1, 'descending', false));
+    return new R.ReturnTypes('sort', values, indices);
+  }
+
+  /** Positions that sort each slice along `dim`. */
+  argsort(...args: unknown[]): Tensor {
+    return this.sort(...args).indices;
+  }
+
+  /** `(values, indices)` of the `k` largest (or smallest, `largest: false`) along `dim` (last by default). */
+  topk(k: number, ...args: unknown[]): R.ReturnTypes {
+    const [positional, options] = splitOptions(args);
+    const [values, indices] = S.topk(this, k, arg(positional, options, 0, 'dim', -1), arg(positional, options, 1, 'largest', true));
+    return new R.ReturnTypes('topk', values, indices);
+  }
+
   /** Index of the largest element (flattened), or along `dim`. */
   argmax(...args: unknown[]): Tensor {
     const [positional, options] = splitOptions(args);

@@ -160,6 +160,11 @@ const ops: Record<string, (...t: Tensor[]) => Tensor> = {
   prod: (a) => a.prod(),
   prod_dim: (a) => a.prod(1, true),
   prod_zero: (a) => a.mul(torch.tensor([[1, 0, 1], [1, 1, 1]], { dtype: a.dtype })).prod(1),
+  sort: (a) => a.sort(1).values.mul(torch.arange(4, { dtype: a.dtype })),
+  sort_desc0: (a) => a.sort(0, true)[0],
+  sort_indices: (a) => a.sort({ dim: 1 }).indices.to(a.dtype).add(a),
+  topk: (a) => a.topk(2).values,
+  topk_smallest0: (a) => torch.topk(a, 3, 0, false).values,
   setitem: (a) => a.mul(2).set(0, 5),
   view_inplace: (a, b) => {
     const y = a.mul(1);

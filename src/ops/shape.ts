@@ -782,6 +782,69 @@ function scatterAdd(src: Tensor, at: GatherIndexAttrs): Tensor {
   return record(ScatterAddBackward0, out, [src], [], at);
 }
 
+const SortBackward0 = derivative<GatherIndexAttrs>({
+  name: 'SortBackward0',
+  saved: ['indices'],
+  scalars: ['dim'],
+  formulas: { self: 'zeros(self.sizes()).scatter(dim, indices, grad)' },
+  backward: (g, _s, at) => [scatterAdd(g, at)],
+});
+
+const TopkBackward0 = derivative<GatherIndexAttrs>({
+  name: 'TopkBackward0',
+  saved: ['indices'],
+  scalars: ['dim'],
+  formulas: { self: 'zeros(self.sizes()).scatter(dim, indices, grad)' },
+  backward: (g, _s, at) => [scatterAdd(g, at)],
+});
+
+/** The order of each slice along `dim`: positions sorted by value (NaN last, ties by position), per slice. */
+function orderAlong(x: Tensor, dim: number, descending: boolean, keep: number): Tensor {
+  const shape = x._shape.slice();
+  const length = shape[dim];
+  shape[dim] = keep;
+  const indices = emptyTensor(shape, int64);
+  const values = convert(x, x._dtype)._buffer;
+  const stride = contiguousStrides(x._shape)[dim];
+  const outStride = contiguousStrides(shape)[dim];
+  const slices = values.length / Math.max(length, 1);
+  const sign = descending ? -1 : 1;
+  for (let s = 0; s < slices; s++) {
+    const outer = Math.floor(s / stride), inner = s % stride;
+    const start = outer * stride * length + inner;
+    const order = Array.from({ length }, (_, i) => i);
+    const at = (i: number): number => values[start + i * stride];
+    order.sort((i, j) => {
+      const a = at(i), b = at(j);
+      if (a !== a || b !== b) return a !== a ? (b !== b ? i - j : descending ? -1 : 1) : descending ? 1 : -1;
+      return a === b ? i - j : sign * (a - b);
+    });
+    const outStart = outer * outStride * keep + inner;
+    for (let k = 0; k < keep; k++) indices._buffer[outStart + k * outStride] = order[k];
+  }
+  return indices;
+}
+
+/** Values and indices of the slices along `dim` sorted (SortBackward0 for the values). */
+export function sort(x: Tensor, dim: number, descending: boolean): [Tensor, Tensor] {
+  const d = normalizeDim(dim, x._shape.length);
+  if (x._shape.length === 0) return [clone(x), emptyTensor([], int64)];
+  const indices = orderAlong(x, d, descending, x._shape[d]);
+  const values = withGradMode(false, () => gather(x, d, indices));
+  return [record(SortBackward0, values, [x], [indices], { shape: x._shape, dim: d, index: indices }), indices];
+}
+
+/** The `k` largest (or smallest) values along `dim` and their indices (TopkBackward0 for the values). */
+export function topk(x: Tensor, k: number, dim: number, largest: boolean): [Tensor, Tensor] {
+  const d = normalizeDim(dim, x._shape.length);
+  const length = x._shape.length === 0 ? 1 : x._shape[d];
+  if (k < 0 || k > length) throw new RuntimeError('selected index k out of range');
+  const source = x._shape.length === 0 ? x._view([1], [1], x._offset) : x;
+  const indices = orderAlong(source, d, largest, k);
+  const values = withGradMode(false, () => gather(source, d, indices));
+  return [record(TopkBackward0, values, [x], [indices], { shape: source._shape, dim: d, index: indices }), indices];
+}
+
 const RepeatBackward0 = derivative<{ shape: readonly number[]; repeats: readonly number[] }>({
   name: 'RepeatBackward0',
   formulas: { self: 'grad summed over the repeated blocks' },
