@@ -210,6 +210,16 @@ describe('engine', () => {
     expect(x.tolist()).toEqual([2, 2]);
   });
 
+  test('no_grad around an async function holds until it settles', async () => {
+    const x = torch.ones(2, { requires_grad: true });
+    const y = await torch.no_grad(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      return x.mul(2);
+    });
+    expect(y.requires_grad).toBe(false);
+    expect(torch.is_grad_enabled()).toBe(true);
+  });
+
   test('nodes run in PyTorch order: ready nodes by descending sequence number', () => {
     const order: string[] = [];
     const x = torch.tensor(1, { requires_grad: true });

@@ -12,15 +12,27 @@ export function set_grad_enabled(mode: boolean): void {
   enabled = mode;
 }
 
-/** Runs `fn` with grad mode set to `mode`, restoring the previous mode afterwards (even on error). */
+/**
+ * Runs `fn` with grad mode set to `mode`, restoring the previous mode afterwards (even on error). When `fn`
+ * is async, the mode holds until its promise settles, so `await torch.no_grad(async () => ...)` works.
+ */
 export function withGradMode<T>(mode: boolean, fn: () => T): T {
   const previous = enabled;
   enabled = mode;
+  let result: T;
   try {
-    return fn();
-  } finally {
+    result = fn();
+  } catch (error) {
     enabled = previous;
+    throw error;
   }
+  if (result instanceof Promise) {
+    return result.finally(() => {
+      enabled = previous;
+    }) as T;
+  }
+  enabled = previous;
+  return result;
 }
 
 /** `with torch.no_grad(): ...` written `torch.no_grad(() => ...)`: nothing inside is recorded. */
