@@ -120,9 +120,10 @@ describe('backward_steps', () => {
     const bundle = view[DISPLAY]();
     const lines = bundle['text/plain'].split('\n');
     expect(lines[0]).toBe('backward from the () output, starting with grad = 1.');
-    expect(lines[1]).toBe('step  node                  grad in  local derivative                      grad out');
-    expect(lines[2]).toBe('1     MseLossBackward0      1.       self: 2 * (self - target) * grad / N  → AddBackward0: 16.');
-    expect(lines[6]).toBe('5     AccumulateGrad (<w>)  80.      <w>.grad += grad                      <w>.grad += 80.');
+    expect(lines[1]).toBe('step  node                  grad in  local derivative                grad out');
+    // MseLossBackward0 saves self (z = 8) and target (0): the formula shows them, and 2 * (8 - 0) * 1 / 1 = 16.
+    expect(lines[2]).toBe('1     MseLossBackward0      1.       self: 2 * (8. - 0.) * grad / N  → AddBackward0: 16.');
+    expect(lines[6]).toBe('5     AccumulateGrad (<w>)  80.      <w>.grad += grad                <w>.grad += 80.');
     expect(bundle['text/html']).toContain('AccumulateGrad (&lt;w&gt;)');
     parseXml(bundle['text/html']);
     expect(String(view)).toBe(bundle['text/plain']);
