@@ -22,6 +22,13 @@ export async function toMimeBundle(value: unknown): Promise<MimeBundle> {
   return withPlainText(value, await ownBundle(value));
 }
 
+const HANDLE = Symbol('tsgrad.displayHandle');
+
+/** Whether a value is the handle `display(...)` returns (a cell ending in `display(x)` shows no result). */
+export function isDisplayHandle(value: unknown): boolean {
+  return value !== null && typeof value === 'object' && HANDLE in value;
+}
+
 /** Where display output goes (the interpreter forwards it to the client). */
 export interface DisplayOutput {
   display(bundle: MimeBundle, metadata: Record<string, unknown>, transient: { display_id?: string }, update: boolean): void;
@@ -85,10 +92,11 @@ export function createDisplayFunctions(output: DisplayOutput): DisplayFunctions 
     } else {
       emit(bundle);
     }
-    return {
+    const handle: DisplayHandle = {
       display_id: displayId,
       update: (value, metadata) => { send(bundleOf(value), { display_id: displayId, metadata: metadata ?? options.metadata }, true); },
     };
+    return Object.assign(handle, { [HANDLE]: true });
   };
 
   const raw = (mimeType: string, plain: (content: string) => string = (content) => content) =>

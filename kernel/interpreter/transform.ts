@@ -35,7 +35,7 @@ export function compileCell(code: string, fileName: string): CompiledCell {
     reportDiagnostics: true,
     transformers: {
       after: [(context) => (sourceFile) => {
-        const rewritten = rewriteTopLevel(context.factory, sourceFile);
+        const rewritten = rewriteTopLevel(context, routeDynamicImports(context, sourceFile));
         isAsync = rewritten.isAsync;
         return rewritten.sourceFile;
       }],
@@ -45,7 +45,8 @@ export function compileCell(code: string, fileName: string): CompiledCell {
   return { script, sourceMap: output.sourceMapText ?? '', isAsync, diagnostics: output.diagnostics ?? [] };
 }
 
-function rewriteTopLevel(factory: ts.NodeFactory, sourceFile: ts.SourceFile): { sourceFile: ts.SourceFile; isAsync: boolean } {
+function rewriteTopLevel(context: ts.TransformationContext, sourceFile: ts.SourceFile): { sourceFile: ts.SourceFile; isAsync: boolean } {
+  const factory = context.factory;
   const globals = new Set<string>();
   const hoistedFunctions: ts.Statement[] = [];
   const body: ts.Statement[] = [];
@@ -75,7 +76,7 @@ function rewriteTopLevel(factory: ts.NodeFactory, sourceFile: ts.SourceFile): { 
         statement.heritageClauses, statement.members);
       body.push(assignTo(statement.name, ts.setTextRange(expression, statement), statement));
     } else if (ts.isVariableStatement(statement)) {
-      const list = statement.declarationList;
+      const list = interruptibleAwaits(context, statement).declarationList;
       const isVar = (list.flags & (ts.NodeFlags.Let | ts.NodeFlags.Const | ts.NodeFlags.Using)) === 0;
       for (const declaration of list.declarations) {
         for (const name of boundNames(declaration.name)) globals.add(name);
@@ -90,10 +91,10 @@ function rewriteTopLevel(factory: ts.NodeFactory, sourceFile: ts.SourceFile): { 
       isAsync ||= containsTopLevelAwait(statement);
     } else if (isLast && ts.isExpressionStatement(statement)) {
       isAsync ||= containsTopLevelAwait(statement);
-      body.push(ts.setTextRange(factory.createReturnStatement(statement.expression), statement));
+      body.push(ts.setTextRange(factory.createReturnStatement(interruptibleAwaits(context, statement).expression), statement));
     } else {
       isAsync ||= containsTopLevelAwait(statement);
-      body.push(statement);
+      body.push(interruptibleAwaits(context, statement));
     }
   }
 
@@ -164,6 +165,34 @@ function bindingTarget(factory: ts.NodeFactory, name: ts.BindingName): ts.Expres
     }
     return factory.createPropertyAssignment(element.propertyName ?? (element.name as ts.Identifier).text, withDefault(element));
   }));
+}
+
+/** Sends `import(x)` anywhere in the cell through the runtime's resolution (working directory, then tsgrad's packages). */
+function routeDynamicImports(context: ts.TransformationContext, sourceFile: ts.SourceFile): ts.SourceFile {
+  const factory = context.factory;
+  const visit = (node: ts.Node): ts.Node => {
+    const visited = ts.visitEachChild(node, visit, context);
+    if (!ts.isCallExpression(visited) || visited.expression.kind !== ts.SyntaxKind.ImportKeyword) return visited;
+    return factory.updateCallExpression(visited,
+      factory.createPropertyAccessExpression(factory.createIdentifier(CELL_RUNTIME_GLOBAL), 'import'), undefined, visited.arguments.slice(0, 1));
+  };
+  return ts.visitEachChild(sourceFile, visit, context);
+}
+
+/**
+ * Routes the cell's own awaits through the runtime's `interruptible`, so that an interrupt while the cell
+ * awaits stops the cell there instead of letting it carry on in the background.
+ */
+function interruptibleAwaits<T extends ts.Node>(context: ts.TransformationContext, node: T): T {
+  const factory = context.factory;
+  const visit = (child: ts.Node): ts.Node => {
+    if (ts.isFunctionLike(child) || ts.isClassStaticBlockDeclaration(child)) return child;
+    const visited = ts.visitEachChild(child, visit, context);
+    if (!ts.isAwaitExpression(visited)) return visited;
+    return factory.updateAwaitExpression(visited, factory.createCallExpression(
+      factory.createPropertyAccessExpression(factory.createIdentifier(CELL_RUNTIME_GLOBAL), 'interruptible'), undefined, [visited.expression]));
+  };
+  return visit(node) as T;
 }
 
 /** Whether `node` awaits outside any nested function (top-level await, `for await`). */

@@ -58,7 +58,9 @@ const compilerOptions: ts.CompilerOptions = {
 /** The checker of one kernel session: cells that ran, and the scratch file for the cell at hand. */
 export class CellChecker {
   private readonly files = new Map<string, VirtualFile>();
-  private readonly history: string[] = [];
+  /** Cells that ran and still matter, oldest first, with the history files their prefix refers to. */
+  private history = new Map<string, Set<string>>();
+  private committed = 0;
   /** For each name visible to the next cell: the history file that last declared it, and how. */
   private readonly owners = new Map<string, { file: string; mutable: boolean }>();
   private readonly scratchFile: string;
@@ -77,7 +79,7 @@ export class CellChecker {
     // getModuleResolutionCache is read by the service though its host type omits it; it spares re-reading package.json files.
     const host: ts.LanguageServiceHost & ts.ModuleResolutionHost & { getModuleResolutionCache(): ts.ModuleResolutionCache } = {
       getCompilationSettings: () => compilerOptions,
-      getScriptFileNames: () => [this.globalsFile, ...this.history, this.scratchFile],
+      getScriptFileNames: () => [this.globalsFile, ...this.history.keys(), this.scratchFile],
       getScriptVersion: (fileName) => String(this.files.get(fileName)?.version ?? 0),
       getScriptSnapshot: (fileName) => {
         const virtual = this.files.get(fileName);
@@ -120,12 +122,27 @@ export class CellChecker {
   commit(code: string): void {
     const declared = declaredNames(parse(code));
     if (declared.length === 0) return;
-    const fileName = this.virtualPath(`cell_${this.history.length + 1}.ts`);
+    const fileName = this.virtualPath(`cell_${++this.committed}.ts`);
     const own = new Set(declared.map(({ name }) => name));
     const exports = `\nexport { ${[...own].join(', ')} };\n`;
-    this.setFile(fileName, this.prefix(code, own, false) + code + exports);
-    this.history.push(fileName);
+    const prefix = this.prefix(code, own, false);
+    this.setFile(fileName, prefix + code + exports);
+    this.history.set(fileName, new Set([...this.history.keys()].filter((file) => prefix.includes(`'./${path.basename(file, '.ts')}'`))));
     for (const { name, mutable } of declared) this.owners.set(name, { file: fileName, mutable });
+    this.forgetUnreachableCells();
+  }
+
+  /** Drops cells whose names were all declared again since, unless a cell still in use refers to them. */
+  private forgetUnreachableCells(): void {
+    const reachable = new Set([...this.owners.values()].map(({ file }) => file));
+    for (const file of [...this.history.keys()].reverse()) {
+      if (reachable.has(file)) for (const referenced of this.history.get(file)!) reachable.add(referenced);
+    }
+    for (const file of this.history.keys()) {
+      if (reachable.has(file)) continue;
+      this.history.delete(file);
+      this.files.delete(file);
+    }
   }
 
   /** Completions at a code-point cursor position. */
