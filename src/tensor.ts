@@ -386,7 +386,7 @@ export class Tensor implements Strided {
   /** PyTorch's repr, e.g. `tensor([1., 2.], requires_grad=True)`. */
   toString(): string {
     const source = { values: this.toTypedArray(), shape: this._shape, dtype: this._dtype.name as DTypeName };
-    const suffixes = this._gradFn !== null ? { gradFn: this._gradFn.name() } : { requiresGrad: this._requiresGrad };
+    const suffixes = this._gradFn !== null ? { gradFn: this._gradFn.typeName } : { requiresGrad: this._requiresGrad };
     return tensorRepr(source, suffixes, 'tensor(');
   }
 

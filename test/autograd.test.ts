@@ -54,6 +54,11 @@ describe('grad_fn graphs match PyTorch', () => {
     expect(String(y.grad_fn)).toBe(String(y.grad_fn));
     const edges = torch.randn(2, { requires_grad: true }).mul(2).grad_fn!.next_functions;
     expect(inspect(edges)).toMatch(/^\(\(<AccumulateGrad object at 0x[0-9a-f]+>, 0\), \(None, 0\)\)$/);
+    expect(first[0]!.name()).toBe('torch::autograd::AccumulateGrad');
+    expect(first[0]!.typeName).toBe('AccumulateGrad');
+    const copied = torch.zeros(3).copy_(torch.ones(3, { requires_grad: true }));
+    expect([copied.grad_fn!.name(), copied.grad_fn!.typeName]).toEqual(['torch::autograd::CopyBackwards', 'CopyBackwards']);
+    expect(String(copied)).toBe('tensor([1., 1., 1.], grad_fn=<CopyBackwards>)');
   });
 
   test('nodes expose saved values as PyTorch\'s _saved_<name> attributes, freed after backward', () => {

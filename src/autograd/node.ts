@@ -89,8 +89,15 @@ export abstract class Node {
     return this._edges;
   }
 
-  /** Class name, e.g. `MulBackward0`. */
+  /** PyTorch's `name()`, e.g. `MulBackward0`. */
   abstract name(): string;
+
+  /** Python's `type(node).__name__`: `name()` without a C++ namespace (`torch::autograd::CopySlices` → `CopySlices`). */
+  get typeName(): string {
+    const name = this.name();
+    const namespaceEnd = name.lastIndexOf('::');
+    return namespaceEnd < 0 ? name : name.slice(namespaceEnd + 2);
+  }
 
   /** Number of gradients the node receives (outputs of the forward op). */
   get numOutputs(): number {
@@ -124,7 +131,7 @@ export abstract class Node {
   /** `<MulBackward0 object at 0x7f...>`, with an address stable for this node. */
   toString(): string {
     if (this.address < 0) this.address = addressBase + 0x40 * nextAddress++;
-    return `<${this.name()} object at 0x${this.address.toString(16)}>`;
+    return `<${this.typeName} object at 0x${this.address.toString(16)}>`;
   }
 
   /** Node's inspect prints the Python repr. */
@@ -292,8 +299,8 @@ export class AccumulateGrad extends Node {
     super([], variable._dtype);
   }
 
-  override name(): string {
-    return 'AccumulateGrad';
+    override name(): string {
+    return 'torch::autograd::AccumulateGrad';
   }
 
   override apply(gradOutputs: (Tensor | null)[]): (Tensor | null)[] {

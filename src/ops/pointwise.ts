@@ -802,7 +802,7 @@ const FillBackward0 = derivative({
 });
 
 const CopyBackwards = derivative<ShapeAttrs>({
-  name: 'CopyBackwards',
+  name: 'torch::autograd::CopyBackwards',
   formulas: { self: '0', src: 'grad' },
   backward: (grad, _saved, at, node) => [
     node.needs(0) ? zerosLike(grad) : null,

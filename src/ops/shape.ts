@@ -935,7 +935,7 @@ export class CopySlices extends Node {
   }
 
   override name(): string {
-    return 'CopySlices';
+    return 'torch::autograd::CopySlices';
   }
 
   override apply(gradOutputs: (Tensor | null)[]): (Tensor | null)[] {
