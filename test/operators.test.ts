@@ -100,15 +100,16 @@ describe('operators on tensors in cells', () => {
     await run('const p = torch.tensor([1., 2.]);');
     expect(await run('2 + p * 3 ** 2')).toBe(await run('p.mul(9).add(2)'));
     expect(await run('(2 + p) * 3')).toBe(await run('p.add(2).mul(3)'));
-    expect(await run('-p ** 2')).toBe(await run('p.pow(2).neg()'));
+    expect(await run('-(p ** 2) + -p')).toBe(await run('p.pow(2).neg().add(p.neg())'));
   });
 
   it('works inside functions, arrow functions, closures and classes declared in cells', async () => {
     await run([
-      'function affine(t: torch.Tensor, scale: number): torch.Tensor { return scale * t + 1; }',
-      'const square = (t: torch.Tensor) => t ** 2;',
-      'const shift = (by: number) => (t: torch.Tensor) => t - by;',
-      'class Scaler { constructor(public factor: torch.Tensor) {} apply(t: torch.Tensor) { return t * this.factor; } }',
+      'type Tensor = InstanceType<typeof torch.Tensor>;',
+      'function affine(t: Tensor, scale: number): Tensor { return scale * t + 1; }',
+      'const square = (t: Tensor) => t ** 2;',
+      'const shift = (by: number) => (t: Tensor) => t - by;',
+      'class Scaler { constructor(public factor: Tensor) {} apply(t: Tensor) { return t * this.factor; } }',
       'function untyped(t) { return 3 * t + 2; }',
     ].join('\n'));
     await run('const v = torch.tensor([1., 2.]);');
@@ -130,7 +131,7 @@ describe('operators on tensors in cells', () => {
     expect(await run('alias')).toBe(await run('torch.zeros(2).add(1).mul(3).sub(0.5).div(2)'));
     expect(await run('alias === t')).toBe('true');
     await run([
-      'class Holder { w = torch.ones(2); step(g: torch.Tensor) { this.w -= 0.1 * g; return this.w; } }',
+      'class Holder { w = torch.ones(2); step(g: InstanceType<typeof torch.Tensor>) { this.w -= 0.1 * g; return this.w; } }',
       'const holder = new Holder();',
       'const before = holder.w;',
       'holder.step(torch.tensor([1., 2.]));',

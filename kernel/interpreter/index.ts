@@ -58,6 +58,7 @@ class WorkerInterpreter implements Interpreter {
     `tsgrad ${packageVersion}: TypeScript ${typescriptVersion} cells over a PyTorch-like autograd runtime (Node ${process.version}).`,
     '`torch`, `display`, `clear_output` and `input` are in scope; top-level await and imports of Node built-ins and npm packages work.',
     'A cell with type errors does not run; a first line `// @ts-nocheck` runs it anyway.',
+    'Arithmetic operators work on tensors as in PyTorch (`z = x * w + b`, `x -= lr * g`); comparisons do not: use `x.lt(y)`, `x.gt(y)`, `x.eq(y)`.',
   ].join('\n');
   readonly helpLinks = [
     { text: 'TypeScript handbook', url: 'https://www.typescriptlang.org/docs/handbook/intro.html' },

@@ -190,7 +190,7 @@ function findRewrites(typed: TypedText, map: PositionMap, candidates: Map<string
   const visit = (node: ts.Node): void => {
     ts.forEachChild(node, visit);
     const operator = operatorOf(node);
-    if (!operator || node.pos < offset) return;
+    if (!operator || node.getStart(sourceFile) < offset) return;
     const kinds = operator.operands.map(classify);
     const kind = kinds.includes('tensor') ? 'tensor' : kinds.includes('dynamic') ? 'dynamic' : undefined;
     if (!kind) return;
@@ -262,7 +262,7 @@ function findFloatLiterals(typed: TypedText, map: PositionMap, rewrites: CellRew
   const { sourceFile, checker, offset } = typed;
   const visit = (node: ts.Node): void => {
     ts.forEachChild(node, visit);
-    if (!ts.isNumericLiteral(node) || node.pos < offset || !isWrittenAsFloat(node.text, node.getText(sourceFile)) || !Number.isInteger(Number(node.text))) return;
+    if (!ts.isNumericLiteral(node) || node.getStart(sourceFile) < offset || !isWrittenAsFloat(node.text, node.getText(sourceFile)) || !Number.isInteger(Number(node.text))) return;
     let literal: ts.Node = node;
     if (ts.isPrefixUnaryExpression(literal.parent) && unaryOperators.has(literal.parent.operator)) literal = literal.parent;
     let argument: ts.Node = literal;
@@ -298,11 +298,12 @@ export function operatorTransformer(rewrites: CellRewrites, runtimeGlobal: strin
     const visit = (node: ts.Node): ts.Node => {
       const key = node.pos >= 0 ? spanKey(node.getStart(sourceFile), node.end) : '';
       const visited = ts.visitEachChild(node, visit, context);
-      if (rewrites.floats.has(key)) {
+      if (rewrites.floats.has(key) && (ts.isNumericLiteral(node) || ts.isPrefixUnaryExpression(node))) {
         return ts.setTextRange(factory.createNewExpression(factory.createIdentifier('Number'), undefined, [visited as ts.Expression]), node);
       }
-      if (!rewrites.operators.has(key)) return visited;
-      const { operator, compound } = operatorOf(node)!;
+      const rewritten = rewrites.operators.has(key) ? operatorOf(node) : undefined;
+      if (!rewritten) return visited;
+      const { operator, compound } = rewritten;
       const op = factory.createStringLiteral(operator);
       let replacement: ts.Expression;
       if (ts.isPrefixUnaryExpression(visited)) {

@@ -5,6 +5,7 @@
  * imports, and the last expression statement becomes the cell's value.
  */
 import ts from 'typescript';
+import { operatorTransformer, type CellRewrites } from './operators.js';
 
 /** The global object through which compiled cells reach the interpreter (imports). */
 export const CELL_RUNTIME_GLOBAL = '__tsgrad';
@@ -26,14 +27,18 @@ const compilerOptions: ts.CompilerOptions = {
   useDefineForClassFields: true,
 };
 
-/** Compiles a cell's TypeScript into a script that runs in the shared global scope. */
-export function compileCell(code: string, fileName: string): CompiledCell {
+/**
+ * Compiles a cell's TypeScript into a script that runs in the shared global scope, with the operator
+ * rewrites the checker found (`CellChecker.rewrites`).
+ */
+export function compileCell(code: string, fileName: string, rewrites?: CellRewrites): CompiledCell {
   let isAsync = false;
   const output = ts.transpileModule(code, {
     compilerOptions,
     fileName,
     reportDiagnostics: true,
     transformers: {
+      before: rewrites ? [operatorTransformer(rewrites, CELL_RUNTIME_GLOBAL)] : [],
       after: [(context) => (sourceFile) => {
         const rewritten = rewriteTopLevel(context, routeDynamicImports(context, sourceFile));
         isAsync = rewritten.isAsync;

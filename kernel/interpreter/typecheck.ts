@@ -11,6 +11,7 @@ import ts from 'typescript';
 import path from 'node:path';
 import { boundNames } from './transform.js';
 import { codePointToUtf16, lineAndColumn, utf16ToCodePoint } from './positions.js';
+import { PositionMap, rewriteCell, type CellRewrites, type RewrittenCell } from './operators.js';
 
 /** A problem found in a cell, located in the cell's own text (one-based line, column in code points). */
 export interface CellDiagnostic {
@@ -67,9 +68,15 @@ export class CellChecker {
   private readonly globalsFile: string;
   private readonly service: ts.LanguageService;
   private prefixLength = 0;
+  /** Leads from the scratch file's rewritten cell (operators on tensors as calls) back to the cell's text. */
+  private scratchMap = PositionMap.identity(0);
+  /** The last rewrite, by prefix and cell: checking, compiling and committing a cell share it. */
+  private lastRewrite: { key: string; cell: RewrittenCell } | undefined;
+  private readonly runtimeDirectories: string[];
 
   constructor(private readonly options: CheckerOptions) {
     this.scratchFile = this.virtualPath('cell.ts');
+    this.runtimeDirectories = [path.join(options.packageRoot, 'dist', 'src') + path.sep, path.join(options.packageRoot, 'src') + path.sep];
     this.globalsFile = this.virtualPath('globals.d.ts');
     this.setFile(this.globalsFile, options.globalsDeclaration);
     this.setFile(this.scratchFile, 'export {};');
@@ -113,7 +120,8 @@ export class CellChecker {
     this.useScratch(code, false);
     const found = [...this.service.getSyntacticDiagnostics(this.scratchFile), ...this.service.getSemanticDiagnostics(this.scratchFile)];
     return found.map((diagnostic) => {
-      const { line, column } = lineAndColumn(code, Math.max(0, (diagnostic.start ?? this.prefixLength) - this.prefixLength));
+      const start = this.scratchMap.toOriginal(Math.max(0, (diagnostic.start ?? this.prefixLength) - this.prefixLength));
+      const { line, column } = lineAndColumn(code, start);
       return { line, column, code: diagnostic.code, message: ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n') };
     });
   }
@@ -126,7 +134,7 @@ export class CellChecker {
     const own = new Set(declared.map(({ name }) => name));
     const exports = `\nexport { ${[...own].join(', ')} };\n`;
     const prefix = this.prefix(code, own, false);
-    this.setFile(fileName, prefix + code + exports);
+    this.setFile(fileName, prefix + this.rewrite(code, prefix).text + exports);
     this.history.set(fileName, new Set([...this.history.keys()].filter((file) => prefix.includes(`'./${path.basename(file, '.ts')}'`))));
     for (const { name, mutable } of declared) this.owners.set(name, { file: fileName, mutable });
     this.forgetUnreachableCells();
@@ -152,7 +160,7 @@ export class CellChecker {
     while (start > 0 && /[\p{ID_Continue}$]/u.test(code[start - 1]!)) start--;
     const typed = code.slice(start, offset);
     this.useScratch(code, true);
-    const completions = this.service.getCompletionsAtPosition(this.scratchFile, this.prefixLength + offset, {});
+    const completions = this.service.getCompletionsAtPosition(this.scratchFile, this.prefixLength + this.scratchMap.toRewritten(offset), {});
     const entries = (completions?.entries ?? [])
       .filter((entry) => entry.name.startsWith(typed) && !entry.name.startsWith('__tsgrad'))
       .sort((a, b) => a.sortText.localeCompare(b.sortText) || a.name.localeCompare(b.name));
@@ -166,8 +174,8 @@ export class CellChecker {
 
   /** The type and documentation of the name under a code-point cursor, or undefined. */
   quickInfo(code: string, cursor: number): { signature: string; documentation: string } | undefined {
-    const offset = codePointToUtf16(code, cursor);
     this.useScratch(code, true);
+    const offset = this.scratchMap.toRewritten(codePointToUtf16(code, cursor));
     const info = this.service.getQuickInfoAtPosition(this.scratchFile, this.prefixLength + offset)
       ?? (offset > 0 ? this.service.getQuickInfoAtPosition(this.scratchFile, this.prefixLength + offset - 1) : undefined);
     if (!info) return undefined;
@@ -178,11 +186,36 @@ export class CellChecker {
     };
   }
 
+  /** What compiling the cell must rewrite (operators on tensors, float literals), as its last check found. */
+  rewrites(code: string): CellRewrites {
+    const declared = new Set(declaredNames(parse(code)).map(({ name }) => name));
+    return this.rewrite(code, this.prefix(code, declared, false)).rewrites;
+  }
+
   private useScratch(code: string, allNames: boolean): void {
     const declared = new Set(declaredNames(parse(code)).map(({ name }) => name));
     const prefix = this.prefix(code, declared, allNames);
+    const rewritten = this.rewrite(code, prefix);
     this.prefixLength = prefix.length;
-    this.setFile(this.scratchFile, prefix + code + (prefix === '' ? '\nexport {};' : ''));
+    this.scratchMap = rewritten.map;
+    this.setScratch(prefix, rewritten.text);
+  }
+
+  private setScratch(prefix: string, text: string): void {
+    this.setFile(this.scratchFile, prefix + text + (prefix === '' ? '\nexport {};' : ''));
+  }
+
+  /** The cell with its operators on tensors rewritten, checked in the scratch file behind `prefix`. */
+  private rewrite(code: string, prefix: string): RewrittenCell {
+    const key = prefix + '\0' + code;
+    if (this.lastRewrite?.key === key) return this.lastRewrite.cell;
+    const cell = rewriteCell(code, (text) => {
+      this.setScratch(prefix, text);
+      const program = this.service.getProgram()!;
+      return { sourceFile: program.getSourceFile(this.scratchFile)!, checker: program.getTypeChecker(), offset: prefix.length };
+    }, (fileName) => this.runtimeDirectories.some((directory) => fileName.startsWith(directory)));
+    this.lastRewrite = { key, cell };
+    return cell;
   }
 
   /**

@@ -17,6 +17,7 @@ import { judgeCompleteness } from './is-complete.js';
 import type { FromWorker, ToWorker, WorkerRequest, WorkerSetup } from './protocol.js';
 import { CELL_RUNTIME_GLOBAL, compileCell } from './transform.js';
 import { CellChecker } from './typecheck.js';
+import { createCellOperators, operatorDeclarations } from './operators.js';
 
 const port = parentPort!;
 const setup = workerData as WorkerSetup;
@@ -61,7 +62,8 @@ let nextInputId = 0;
 defineGlobal('display', displays.display);
 defineGlobal('clear_output', displays.clear_output);
 defineGlobal('input', input);
-defineGlobal(CELL_RUNTIME_GLOBAL, { import: importForCell, interruptible: (value: unknown) => Promise.race([value, interruptSignal.promise]) });
+const cellRuntime = { import: importForCell, interruptible: (value: unknown) => Promise.race([value, interruptSignal.promise]) };
+defineGlobal(CELL_RUNTIME_GLOBAL, cellRuntime);
 
 const runtime = existsSync(runtimeModule) ? await import(runtimeModule).catch((error: unknown) => {
   process.stderr.write(`tsgrad: the torch runtime failed to load: ${String(error)}\n`);
@@ -69,6 +71,7 @@ const runtime = existsSync(runtimeModule) ? await import(runtimeModule).catch((e
 }) : undefined;
 const torch = runtime?.torch ?? runtime?.default;
 if (torch !== undefined) defineGlobal('torch', torch);
+if (runtime?.binaryOperator) Object.assign(cellRuntime, createCellOperators(runtime));
 
 const checker = new CellChecker({ cwd: setup.cwd, packageRoot, globalsDeclaration: globalsDeclaration(torch !== undefined) });
 checker.diagnostics('const warm: number[] = [1].map((value) => value + 1);\ndisplay(warm);\nconsole.log(typeof torch);');
@@ -115,7 +118,7 @@ async function execute(request: Extract<WorkerRequest, { kind: 'execute' }>): Pr
     }
   }
   const fileName = `tsgrad-cell-${++compiledCells}`;
-  const compiled = compileCell(request.code, `${fileName}.ts`);
+  const compiled = compileCell(request.code, `${fileName}.ts`, checker.rewrites(request.code));
   if (compiled.diagnostics.length > 0) return { status: 'error', ...syntaxError(request.code, compiled.diagnostics[0]!) };
   cells.set(fileName, {
     label, sourceMap: () => new SourceMap(JSON.parse(compiled.sourceMap)), lines: request.code.split('\n'),
@@ -313,5 +316,5 @@ function globalsDeclaration(hasRuntime: boolean): string {
   function input(prompt?: string, options?: { password?: boolean }): Promise<string>;
 }
 export {};
-`;
+${hasRuntime ? operatorDeclarations(runtimeModule) : ''}`;
 }
