@@ -176,9 +176,15 @@ export class CellChecker {
   quickInfo(code: string, cursor: number): { signature: string; documentation: string } | undefined {
     this.useScratch(code, true);
     const offset = this.scratchMap.toRewritten(codePointToUtf16(code, cursor));
-    const info = this.service.getQuickInfoAtPosition(this.scratchFile, this.prefixLength + offset)
-      ?? (offset > 0 ? this.service.getQuickInfoAtPosition(this.scratchFile, this.prefixLength + offset - 1) : undefined);
-    if (!info) return undefined;
+    const position = [offset, offset - 1].map((candidate) => this.prefixLength + candidate)
+      .find((candidate) => candidate >= this.prefixLength && this.service.getQuickInfoAtPosition(this.scratchFile, candidate));
+    if (position === undefined) return undefined;
+    let info = this.service.getQuickInfoAtPosition(this.scratchFile, position)!;
+    if (info.kind === ts.ScriptElementKind.alias) {
+      // Names from earlier cells are imports here: show them as declared in their own cell.
+      const definition = this.service.getDefinitionAtPosition(this.scratchFile, position)?.[0];
+      info = (definition && this.service.getQuickInfoAtPosition(definition.fileName, definition.textSpan.start)) ?? info;
+    }
     const tags = (info.tags ?? []).map((tag) => `@${tag.name} ${ts.displayPartsToString(tag.text)}`.trimEnd());
     return {
       signature: ts.displayPartsToString(info.displayParts),
