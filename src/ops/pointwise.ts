@@ -829,12 +829,26 @@ export function copy_<T extends Tensor>(self: T, src: Tensor): T {
   }, [src], true);
 }
 
-/** Fills `self` from the default generator (`normal_`, `uniform_`), not recorded. */
+/**
+ * Fills `self` from the default generator (`normal_`, `uniform_`), not recorded. A non-contiguous tensor is
+ * filled in memory order (TensorIterator visits the largest stride outermost), and normal_ then takes
+ * PyTorch's scalar path whatever the size.
+ */
 export function fill_random<T extends Tensor>(self: T, distribution: 'normal' | 'uniform', p0: number, p1: number): T {
   checkInplace(self);
   const n = self.numel();
   const dtypeName = self._dtype === float64 ? 'float64' : 'float32';
-  const values = distribution === 'normal' ? default_generator.normal(n, dtypeName, p0, p1) : default_generator.uniform(n, dtypeName, p0, p1);
-  writeInto(self, Tensor._make(values, self._shape.slice(), contiguousStrides(self._shape), 0, self._dtype));
+  const contiguous = self.is_contiguous();
+  const values = distribution === 'normal'
+    ? default_generator.normal(n, dtypeName, p0, p1, contiguous)
+    : default_generator.uniform(n, dtypeName, p0, p1);
+  const target = contiguous ? self : inMemoryOrder(self);
+  writeInto(target, Tensor._make(values, target._shape.slice(), contiguousStrides(target._shape), 0, self._dtype));
   return self;
+}
+
+/** A view of `t` with its dimensions permuted so that the largest stride is outermost (a stable sort). */
+function inMemoryOrder(t: Tensor): Tensor {
+  const order = t._shape.map((_, dim) => dim).sort((a, b) => t._strides[b]! - t._strides[a]!);
+  return t._view(order.map((dim) => t._shape[dim]!), order.map((dim) => t._strides[dim]!), t._offset);
 }

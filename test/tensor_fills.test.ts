@@ -1,0 +1,46 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, test } from 'vitest';
+import torch, { type Tensor } from '../src/index.js';
+
+interface RecordedFill {
+  shape: number[];
+  dtype: 'float32' | 'float64';
+  values: number[];
+}
+
+const fills: Record<string, RecordedFill> = JSON.parse(readFileSync(new URL('./fixtures/ops.json', import.meta.url), 'utf8')).random_fills;
+
+describe('random fills of non-contiguous views match PyTorch 1.13', () => {
+  const cases: Record<string, () => Tensor> = {
+    transposed_normal: () => fillBase(torch.zeros(3, 40), (base) => base.t().normal_()),
+    transposed_normal_mean_std: () => fillBase(torch.zeros(5, 8), (base) => base.t().normal_(0.5, 2.0)),
+    transposed_uniform: () => fillBase(torch.zeros(3, 40), (base) => base.t().uniform_(-1, 1)),
+    transposed_uniform_float64: () => fillBase(torch.zeros(4, 5, { dtype: torch.float64 }), (base) => base.t().uniform_()),
+    strided_slice_normal: () => fillBase(torch.zeros(4, 10), (base) => base.get(torch.slice(null), torch.slice(null, null, 2)).normal_()),
+    permuted_normal: () => fillBase(torch.zeros(2, 3, 4), (base) => base.permute(2, 0, 1).normal_()),
+    column_normal: () => fillBase(torch.zeros(20, 3), (base) => base.select(1, 1).normal_()),
+  };
+
+  for (const [key, make] of Object.entries(cases)) {
+    test(key, () => {
+      const recorded = fills[key]!;
+      const base = make();
+      expect(base.shape).toEqual(recorded.shape);
+      expect(Array.from(base.reshape(-1).toTypedArray())).toEqual(recorded.values);
+    });
+  }
+
+  test('the view shares its writes with the base and bumps its version', () => {
+    const base = torch.zeros(2, 3);
+    const view = base.t();
+    view.normal_();
+    expect(base._version.valueOf()).toBe(1);
+    expect(Array.from(view.t().reshape(-1).toTypedArray())).toEqual(Array.from(base.reshape(-1).toTypedArray()));
+  });
+});
+
+function fillBase(base: Tensor, fill: (base: Tensor) => unknown): Tensor {
+  torch.manual_seed(0);
+  fill(base);
+  return base;
+}
