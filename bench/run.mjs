@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * `npm run bench [-- <suite>...] [--quick] [--only=W1,W3] [--systems=tsgrad,torch]`
- * Suites: runtime (default), kernel, all. --quick runs each workload once or twice, to check the harness,
+ * Suites: runtime (default), kernel, operators, all. --quick runs each workload once or twice, to check the harness,
  * not for figures. Installs bench/node_modules (the peers) on first use.
  */
 import { existsSync } from "node:fs";
@@ -13,6 +13,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const suites = {
   runtime: () => import("./runtime/suite.mjs"),
   kernel: () => import("./kernel/suite.mjs"),
+  operators: () => import("./kernel/operators.mjs"),
 };
 
 const args = process.argv.slice(2);
