@@ -18,6 +18,8 @@ import { Size } from './size.js';
 import { manual_seed, default_generator, Generator } from './random.js';
 import { set_printoptions } from './format.js';
 import { RuntimeError, ValueError, IndexError } from './errors.js';
+import type * as nnTypes from './nn/index.js';
+import type * as optimTypes from './optim/index.js';
 
 type Operand = Tensor | Scalar;
 
@@ -173,6 +175,46 @@ export const torch = {
   /** `torch.is_tensor(obj)`. */
   is_tensor: (obj: unknown) => obj instanceof Tensor,
 };
+
+/** The instance types behind `torch`'s classes, so that `let t: torch.Tensor` reads as PyTorch's type hints. */
+type TensorType = Tensor;
+type SizeType = Size;
+type GeneratorType = Generator;
+type NodeType = Node;
+
+/** `torch.Tensor`, `torch.nn.Linear`, `torch.optim.SGD`... as types: `function fit(model: torch.nn.Module)`. */
+export declare namespace torch {
+  type Tensor = TensorType;
+  type Size = SizeType;
+  type Generator = GeneratorType;
+  type dtype = dtypes.DType;
+  namespace autograd.graph {
+    type Node = NodeType;
+  }
+  namespace nn {
+    type Module = nnTypes.Module;
+    type Parameter = nnTypes.Parameter;
+    type Linear = nnTypes.Linear;
+    type Identity = nnTypes.Identity;
+    type Flatten = nnTypes.Flatten;
+    type ReLU = nnTypes.ReLU;
+    type Sigmoid = nnTypes.Sigmoid;
+    type Tanh = nnTypes.Tanh;
+    type Softmax = nnTypes.Softmax;
+    type Sequential = nnTypes.Sequential;
+    type MSELoss = nnTypes.MSELoss;
+    type L1Loss = nnTypes.L1Loss;
+    type CrossEntropyLoss = nnTypes.CrossEntropyLoss;
+    type NLLLoss = nnTypes.NLLLoss;
+    type BCELoss = nnTypes.BCELoss;
+    type BCEWithLogitsLoss = nnTypes.BCEWithLogitsLoss;
+  }
+  namespace optim {
+    type Optimizer = optimTypes.Optimizer;
+    type SGD = optimTypes.SGD;
+    type Adam = optimTypes.Adam;
+  }
+}
 
 export default torch;
 export { Tensor, Size, Node, AccumulateGrad, OpNode, RemovableHandle, tensorDisplayHooks, RuntimeError, ValueError, IndexError };
