@@ -254,6 +254,29 @@ function render(cell: ts.SourceFile, candidates: Map<string, OperatorNode>, chos
   return { text, map: new PositionMap(segments, code.length) };
 }
 
+/** TypeScript's code for "No overload matches this call", which a rewritten operator on mismatched operands gets. */
+const NO_MATCHING_OVERLOAD = 2769;
+
+/**
+ * TypeScript's own wording for an operator on operands it cannot take (`Operator '+' cannot be applied to
+ * types 'Tensor' and 'string'.`) in place of the overload error of a rewritten call; undefined for other errors.
+ */
+export function explainOperatorDiagnostic(typed: TypedText, diagnostic: ts.Diagnostic): string | undefined {
+  if (diagnostic.code !== NO_MATCHING_OVERLOAD || diagnostic.start === undefined) return undefined;
+  const { sourceFile, checker } = typed;
+  const find = (node: ts.Node): ts.CallExpression | undefined => {
+    if (node.end < diagnostic.start! || node.getStart(sourceFile) > diagnostic.start!) return undefined;
+    if (ts.isCallExpression(node) && ts.isIdentifier(node.expression) && node.expression.getStart(sourceFile) === diagnostic.start
+      && (node.expression.text === CHECKED_BINARY || node.expression.text === CHECKED_UNARY)) return node;
+    return ts.forEachChild(node, find);
+  };
+  const call = find(sourceFile);
+  const [op, ...operands] = call?.arguments ?? [];
+  if (!op || !ts.isStringLiteral(op)) return undefined;
+  const types = operands.map((operand) => `'${checker.typeToString(checker.getBaseTypeOfLiteralType(checker.getTypeAtLocation(operand)))}'`);
+  return types.length === 1 ? `Operator '${op.text}' cannot be applied to type ${types[0]}.` : `Operator '${op.text}' cannot be applied to types ${types.join(' and ')}.`;
+}
+
 /**
  * Integral float literals written with a point or an exponent, as arguments of calls into the runtime (or as
  * operands of a tensor operator), possibly inside arrays: JavaScript reads `2.` as `2`, Python as a float.

@@ -11,7 +11,7 @@ import ts from 'typescript';
 import path from 'node:path';
 import { boundNames } from './transform.js';
 import { codePointToUtf16, lineAndColumn, utf16ToCodePoint } from './positions.js';
-import { PositionMap, rewriteCell, type CellRewrites, type RewrittenCell } from './operators.js';
+import { explainOperatorDiagnostic, PositionMap, rewriteCell, type CellRewrites, type RewrittenCell, type TypedText } from './operators.js';
 
 /** A problem found in a cell, located in the cell's own text (one-based line, column in code points). */
 export interface CellDiagnostic {
@@ -119,10 +119,12 @@ export class CellChecker {
   diagnostics(code: string): CellDiagnostic[] {
     this.useScratch(code, false);
     const found = [...this.service.getSyntacticDiagnostics(this.scratchFile), ...this.service.getSemanticDiagnostics(this.scratchFile)];
+    const typed = this.typedScratch(this.prefixLength);
     return found.map((diagnostic) => {
       const start = this.scratchMap.toOriginal(Math.max(0, (diagnostic.start ?? this.prefixLength) - this.prefixLength));
       const { line, column } = lineAndColumn(code, start);
-      return { line, column, code: diagnostic.code, message: ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n') };
+      const message = explainOperatorDiagnostic(typed, diagnostic) ?? ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n');
+      return { line, column, code: diagnostic.code, message };
     });
   }
 
@@ -211,14 +213,18 @@ export class CellChecker {
     this.setFile(this.scratchFile, prefix + text + (prefix === '' ? '\nexport {};' : ''));
   }
 
+  private typedScratch(offset: number): TypedText {
+    const program = this.service.getProgram()!;
+    return { sourceFile: program.getSourceFile(this.scratchFile)!, checker: program.getTypeChecker(), offset };
+  }
+
   /** The cell with its operators on tensors rewritten, checked in the scratch file behind `prefix`. */
   private rewrite(code: string, prefix: string): RewrittenCell {
     const key = prefix + '\0' + code;
     if (this.lastRewrite?.key === key) return this.lastRewrite.cell;
     const cell = rewriteCell(code, (text) => {
       this.setScratch(prefix, text);
-      const program = this.service.getProgram()!;
-      return { sourceFile: program.getSourceFile(this.scratchFile)!, checker: program.getTypeChecker(), offset: prefix.length };
+      return this.typedScratch(prefix.length);
     }, (fileName) => this.runtimeDirectories.some((directory) => fileName.startsWith(directory)));
     this.lastRewrite = { key, cell };
     return cell;
