@@ -51,7 +51,7 @@ class WorkerInterpreter implements Interpreter {
     version: typescriptVersion,
     mimetype: 'text/typescript',
     file_extension: '.ts',
-    codemirror_mode: { name: 'javascript', typescript: true },
+    codemirror_mode: 'typescript',
     pygments_lexer: 'typescript',
   };
   readonly banner = [
