@@ -19,3 +19,13 @@ export class IndexError extends Error {
 export class TypeError_ extends Error {
   override name = 'TypeError';
 }
+
+/** Python's KeyError. */
+export class KeyError extends Error {
+  override name = 'KeyError';
+}
+
+/** Python's NotImplementedError. */
+export class NotImplementedError extends Error {
+  override name = 'NotImplementedError';
+}

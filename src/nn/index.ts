@@ -67,4 +67,5 @@ export type BCELoss = BCELossClass;
 export type BCEWithLogitsLoss = BCEWithLogitsLossClass;
 
 export { functional, init };
-export { StateDict, IncompatibleKeys, NotImplementedError } from './module.js';
+export { StateDict, IncompatibleKeys } from './module.js';
+export { NotImplementedError } from '../errors.js';

@@ -1,6 +1,6 @@
 /** `torch.nn.Module`: the base of layers and models, callable like a function and registering what it is given. */
 import { DType, float32, float64 } from '../dtype.js';
-import { RuntimeError, TypeError_, ValueError } from '../errors.js';
+import { KeyError, NotImplementedError, RuntimeError, TypeError_, ValueError } from '../errors.js';
 import { sameShape } from '../ops/common.js';
 import { no_grad } from '../autograd/grad_mode.js';
 import { Tensor } from '../tensor.js';
@@ -10,15 +10,6 @@ import { moduleBundle } from '../viz/tensorView.js';
 const inspectSymbol = Symbol.for('nodejs.util.inspect.custom');
 const jupyterDisplay = Symbol.for('Jupyter.display');
 
-/** Python's NotImplementedError. */
-export class NotImplementedError extends Error {
-  override name = 'NotImplementedError';
-}
-
-/** Python's KeyError. */
-export class KeyError extends Error {
-  override name = 'KeyError';
-}
 
 /** Clears a tensor's gradient as `zero_grad` does: to null, or zeroed in place and detached from any graph. */
 export function resetGrad(tensor: Tensor, setToNone: boolean): void {
