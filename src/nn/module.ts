@@ -10,7 +10,6 @@ import { moduleBundle } from '../viz/tensorView.js';
 const inspectSymbol = Symbol.for('nodejs.util.inspect.custom');
 const jupyterDisplay = Symbol.for('Jupyter.display');
 
-
 /** Clears a tensor's gradient as `zero_grad` does: to null, or zeroed in place and detached from any graph. */
 export function resetGrad(tensor: Tensor, setToNone: boolean): void {
   const grad = tensor._grad;
