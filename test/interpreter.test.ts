@@ -274,7 +274,16 @@ describe('TypeScript interpreter', () => {
     expect(await run('typeof torch.tensor')).toBe("'function'");
     expect(await run('const t = torch.tensor([1, 2, 3]);\nt.sum().item()')).toBe('6');
     expect((await interpreter.complete('t.su', 4)).matches).toContain('sum');
+    await run('const weights = torch.tensor([1.0, 2.0], { requires_grad: true });');
+    expect((await interpreter.complete('weights.gr', 10)).matches).toEqual(expect.arrayContaining(['grad', 'grad_fn']));
+    const inspected = await interpreter.inspect('weights.backward()', 10, 0);
+    expect(inspected.data['text/plain']).toMatch(/^\(method\) Tensor\.backward\(.*\): void\n\n\S/);
   });
+
+  it('survives a cell that ends its worker, starting a fresh one', async () => {
+    expect(await execute('process.exit(1)')).toMatchObject({ status: 'error', ename: 'WorkerExit' });
+    expect(await run('1 + 1')).toBe('2');
+  }, 120_000);
 
   it('starts afresh on restart', async () => {
     await run('const survivor = 1;');
