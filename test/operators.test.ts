@@ -195,6 +195,10 @@ describe('operators on tensors in cells', () => {
     const code = 'const g = torch.ones(2);\nconst h = g * 2 + 1;\nh.requires_';
     const completion = await interpreter.complete(code, [...code].length);
     expect(completion.matches).toContain('requires_grad');
+    const inside = 'const g1 = torch.ones(2);\nconst h1 = (g1 * 2).requires_grad || 3 * g1.grad_';
+    expect((await interpreter.complete(inside, [...inside].length)).matches).toContain('grad_fn');
+    const parenthesised = 'const g3 = torch.ones(2);\n(g3 - 1).sq';
+    expect((await interpreter.complete(parenthesised, [...parenthesised].length)).matches).toContain('square');
     const inspected = await interpreter.inspect('const g2 = torch.ones(2);\nconst h2 = 3 * g2 - 1;\nh2', 'const g2 = torch.ones(2);\nconst h2 = 3 * g2 - 1;\nh'.length, 0);
     expect(inspected.found).toBe(true);
     expect(inspected.data['text/plain']).toMatch(/h2: Tensor/);
