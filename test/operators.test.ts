@@ -204,6 +204,13 @@ describe('operators on tensors in cells', () => {
     expect(inspected.data['text/plain']).toMatch(/h2: Tensor/);
   });
 
+  it('evaluates user expressions with operators', async () => {
+    await run('const ue = torch.tensor([1., 2.]);');
+    const outcome = await interpreter.execute('1', sink, { silent: false, storeHistory: false, allowStdin: false, userExpressions: { doubled: 'ue * 2 + 1' } });
+    expect(outcome.status).toBe('ok');
+    if (outcome.status === 'ok') expect(outcome.userExpressions.doubled).toEqual({ status: 'ok', data: { 'text/plain': await run('ue.mul(2).add(1)') }, metadata: {} });
+  });
+
   it('reports run-time errors of operators at the cell line', async () => {
     const outcome = await execute('const left = torch.ones(2);\nconst right = torch.ones(3);\nconst bad = left * right;');
     expect(outcome.status).toBe('error');

@@ -183,7 +183,7 @@ async function evaluateExpressions(expressions: Record<string, string>): Promise
   for (const [name, expression] of Object.entries(expressions)) {
     try {
       const fileName = `tsgrad-expression-${++compiledCells}`;
-      const compiled = compileCell(expression, `${fileName}.ts`);
+      const compiled = compileCell(expression, `${fileName}.ts`, checker.rewrites(expression));
       if (compiled.diagnostics.length > 0) {
         results[name] = { status: 'error', ...syntaxError(expression, compiled.diagnostics[0]!) };
         continue;
