@@ -3,9 +3,10 @@ import type { Storage } from '../dtype.js';
 import { coalesce, forEachRow, type Strided } from './strided.js';
 
 /**
- * Sums (or multiplies, with `product`) `x` over the dimensions flagged in `reduced`, in float64, into a
- * contiguous Float64Array laid out as the kept dimensions (row-major). Accumulating in float64 keeps float32
- * sums close to PyTorch's pairwise sums.
+ * Sums (or multiplies, with `product`) `x` over the dimensions flagged in `reduced` into a contiguous
+ * Float64Array laid out as the kept dimensions (row-major). A float32 sum whose every output reduces one
+ * contiguous run of memory (full sums of contiguous tensors, sums over trailing dimensions) takes PyTorch's
+ * float32 summation order (cascadeSumFloat32) and gives its bits; other sums accumulate in float64.
  */
 export function sumReduce(x: Strided, reduced: readonly boolean[], product = false): Float64Array {
   const shape = x._shape;
@@ -31,9 +32,84 @@ export function sumReduce(x: Strided, reduced: readonly boolean[], product = fal
     return acc;
   }
   const last = dims.length - 1;
+  if (!product && data instanceof Float32Array && xs[last] === 1 && os[last] === 0 && os.every((stride, d) => d === last || stride !== 0)) {
+    const rows = dims.slice(0, last);
+    const length = dims[last];
+    if (rows.length === 0) {
+      acc[0] = cascadeSumFloat32(data, x._offset, length);
+    } else {
+      forEachRow(rows, [os.slice(0, last), xs.slice(0, last)], [0, x._offset], (o, n) => {
+        const outStep = os[last - 1], inStep = xs[last - 1];
+        for (let i = 0; i < n; i++) acc[o[0] + i * outStep] = cascadeSumFloat32(data, o[1] + i * inStep, length);
+      });
+    }
+    return acc;
+  }
   const row = product ? multiplyRow : accumulateRow;
   forEachRow(dims, [os, xs], [0, x._offset], (o, n) => row(acc, o[0], os[last], data, o[1], xs[last], n));
   return acc;
+}
+
+const CASCADE_LEVELS = 4;
+const ILP = 4;
+/** Float32 accumulators of cascadeSumFloat32: four cascade levels of 4 (ILP) × 8 (AVX2 lanes) sums. */
+const cascade = new Float32Array(CASCADE_LEVELS * ILP * 8);
+const rounded = new Float32Array(1);
+
+/**
+ * Sums `n` contiguous float32 values from `offset` in the order of PyTorch 1.13's CPU sum (ATen's cascade_sum
+ * on AVX2, one thread), every addition rounded to float32. Runs of 8 values are AVX2 vectors; vectors are
+ * taken 4 at a time (independent partial sums), rows of 32 values are summed in a 4-level cascade of 16-row
+ * groups; leftover vectors go into the first partial sum, the partials are combined, then the scalar tail
+ * and the 8 lanes are added in order. Fewer than 8 values take the same scheme with 1 lane.
+ */
+export function cascadeSumFloat32(x: Float32Array, offset: number, n: number): number {
+  const lanes = n >= 8 ? 8 : 1;
+  const width = ILP * lanes;
+  const vectors = Math.floor(n / lanes);
+  const rows = Math.floor(vectors / ILP);
+  const acc = cascade;
+  acc.fill(0);
+  const levelPower = Math.max(4, Math.floor(ceilLog2(rows) / CASCADE_LEVELS));
+  const levelStep = 2 ** levelPower;
+  const levelMask = levelStep - 1;
+  let i = 0;
+  let p = offset;
+  while (i + levelStep <= rows) {
+    for (let j = 0; j < levelStep; j++, i++) {
+      for (let c = 0; c < width; c++, p++) acc[c] += x[p];
+    }
+    for (let level = 1; level < CASCADE_LEVELS; level++) {
+      const to = level * width, from = to - width;
+      for (let c = 0; c < width; c++) {
+        acc[to + c] += acc[from + c];
+        acc[from + c] = 0;
+      }
+      if ((i & (levelMask * 2 ** (level * levelPower))) !== 0) break;
+    }
+  }
+  for (; i < rows; i++) {
+    for (let c = 0; c < width; c++, p++) acc[c] += x[p];
+  }
+  for (let level = 1; level < CASCADE_LEVELS; level++) {
+    for (let c = 0; c < width; c++) acc[c] += acc[level * width + c];
+  }
+  for (let v = rows * ILP; v < vectors; v++) {
+    for (let lane = 0; lane < lanes; lane++, p++) acc[lane] += x[p];
+  }
+  for (let k = 1; k < ILP; k++) {
+    for (let lane = 0; lane < lanes; lane++) acc[lane] += acc[k * lanes + lane];
+  }
+  const total = rounded;
+  total[0] = 0;
+  for (let end = offset + n; p < end; p++) total[0] += x[p];
+  for (let lane = 0; lane < lanes; lane++) total[0] += acc[lane];
+  return total[0];
+}
+
+/** c10's CeilLog2: the bits needed for x - 1 (1 for x ≤ 2). */
+function ceilLog2(x: number): number {
+  return x <= 2 ? 1 : 32 - Math.clz32(x - 1);
 }
 
 function multiplyRow(acc: Float64Array, ao: number, as: number, x: Storage, xo: number, xs: number, n: number): void {

@@ -44,3 +44,30 @@ function fillBase(base: Tensor, fill: (base: Tensor) => unknown): Tensor {
   fill(base);
   return base;
 }
+
+interface RecordedSum {
+  n: number;
+  x: number[];
+  sum: number;
+  mean: number;
+  column_sum: number;
+  rows: number[][];
+  row_sums: number[];
+  row_means: number[];
+}
+
+const sums: RecordedSum[] = JSON.parse(readFileSync(new URL('./fixtures/ops.json', import.meta.url), 'utf8')).float32_sums;
+
+describe('float32 sum and mean take PyTorch\'s summation order, bit for bit', () => {
+  for (const recorded of sums) {
+    test(`${recorded.n} values`, () => {
+      const x = torch.tensor(recorded.x);
+      expect(x.sum().item()).toBe(recorded.sum);
+      expect(x.mean().item()).toBe(recorded.mean);
+      expect(x.reshape(recorded.n, 1).sum(0).item()).toBe(recorded.column_sum);
+      const rows = torch.tensor(recorded.rows);
+      expect(rows.sum(1).tolist()).toEqual(recorded.row_sums);
+      expect(rows.mean(-1, true).reshape(-1).tolist()).toEqual(recorded.row_means);
+    });
+  }
+});
