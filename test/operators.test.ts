@@ -191,6 +191,18 @@ describe('operators on tensors in cells', () => {
     }
   });
 
+  it('keeps TypeScript\'s syntax error for an operator missing an operand', async () => {
+    const outcome = await execute('const m1 = torch.ones(2);\nconst m2 = m1 * ;');
+    expect(outcome.status).toBe('error');
+    if (outcome.status === 'error') expect(outcome.evalue.split('\n')[0]).toBe('Line 2, Column 17: Expression expected.');
+  });
+
+  it('follows a long chain of results in one cell', async () => {
+    const lines = ['const c0 = torch.ones(2, {dtype: torch.float64});', ...Array.from({ length: 30 }, (_, i) => `const c${i + 1} = c${i} * 2 + 1;`)];
+    await run(lines.join('\n'));
+    expect(await run('c30.sum().item()')).toBe(String(2 * (2 ** 31 - 1)));
+  });
+
   it('types operator results as Tensor: completion and inspect', async () => {
     const code = 'const g = torch.ones(2);\nconst h = g * 2 + 1;\nh.requires_';
     const completion = await interpreter.complete(code, [...code].length);

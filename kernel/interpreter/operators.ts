@@ -52,8 +52,8 @@ const CHECKED_BINARY = '__tsgrad_binary';
 const CHECKED_UNARY = '__tsgrad_unary';
 const CHECKED_DYNAMIC = '__tsgrad_dynamic';
 
-/** More passes than this would mean a chain of variables each waiting on the previous one: ten is plenty. */
-const MAX_PASSES = 10;
+/** Each pass settles at least one more expression; results reached only through functions' inferred return types may need several. */
+const MAX_PASSES = 20;
 
 type OperatorNode = ts.BinaryExpression | ts.PrefixUnaryExpression;
 
@@ -134,7 +134,9 @@ function operatorOf(node: ts.Node): { operator: ArithmeticOperator; operands: ts
 function collectOperatorNodes(sourceFile: ts.SourceFile): Map<string, OperatorNode> {
   const found = new Map<string, OperatorNode>();
   const visit = (node: ts.Node): void => {
-    if (operatorOf(node)) found.set(spanKey(node.getStart(sourceFile), node.end), node as OperatorNode);
+    // An operand left out (`x * ;`) stays as written, so that the syntax error reads as TypeScript's.
+    const complete = operatorOf(node)?.operands.every((operand) => operand.getStart(sourceFile) < operand.end);
+    if (complete) found.set(spanKey(node.getStart(sourceFile), node.end), node as OperatorNode);
     ts.forEachChild(node, visit);
   };
   visit(sourceFile);
@@ -182,10 +184,17 @@ function findRewrites(typed: TypedText, map: PositionMap, candidates: Map<string
   let changed = false;
   const classify = (operand: ts.Expression): RewriteKind | undefined => {
     const inner = withoutParentheses(operand);
-    if (tensorsThisPass.has(inner)) return 'tensor';
+    if (tensorsThisPass.has(inner) || initializedWithTensor(inner)) return 'tensor';
     const type = checker.getTypeAtLocation(inner);
     if (type.flags & ts.TypeFlags.Any) return 'dynamic';
     return mayBeTensor(type, checker) ? 'tensor' : undefined;
+  };
+  // `const y = x * 2; y + 1` in one pass: y's declared type is still TypeScript's `number` for `x * 2`.
+  const initializedWithTensor = (expression: ts.Expression): boolean => {
+    if (!ts.isIdentifier(expression)) return false;
+    const declaration = checker.getSymbolAtLocation(expression)?.valueDeclaration;
+    return declaration !== undefined && ts.isVariableDeclaration(declaration) && !declaration.type && declaration.initializer !== undefined
+      && tensorsThisPass.has(withoutParentheses(declaration.initializer));
   };
   const visit = (node: ts.Node): void => {
     ts.forEachChild(node, visit);
