@@ -7,6 +7,7 @@ import * as autogradFunctional from './autograd/functional.js';
 import { Node, AccumulateGrad, OpNode, RemovableHandle } from './autograd/node.js';
 import * as nn from './nn/index.js';
 import * as optim from './optim/index.js';
+import * as viz from './viz/index.js';
 import * as P from './ops/pointwise.js';
 import * as A from './ops/activation.js';
 import * as R from './ops/reduction.js';
@@ -64,6 +65,7 @@ export const torch = {
   },
   nn,
   optim,
+  viz,
   /** `torch.add(input, other, {alpha})`. */
   add: (input: Tensor, other: Operand, options?: { alpha?: number }) => input.add(other, options),
   /** `torch.sub(input, other, {alpha})`. */

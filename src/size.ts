@@ -1,5 +1,8 @@
 /** `torch.Size`: an array of dimension lengths that prints as PyTorch prints it. */
 
+import { sizeBundle } from './viz/tensorView.js';
+import type { MimeBundle } from './viz/mime.js';
+
 const inspectSymbol = Symbol.for('nodejs.util.inspect.custom');
 
 /** The shape of a tensor: an array of numbers printing `torch.Size([2, 5])`. */
@@ -31,5 +34,10 @@ export class Size extends Array<number> {
   /** Node's inspect prints the Python repr. */
   [inspectSymbol](): string {
     return this.toString();
+  }
+
+  /** Rich display: the repr plus the number of dimensions and elements. */
+  [Symbol.for('Jupyter.display')](): MimeBundle {
+    return sizeBundle(this);
   }
 }
