@@ -174,10 +174,23 @@ export function extremeAlongDim(x: Strided, dim: number, wantMax: boolean): { va
   return { values, indices };
 }
 
-/** Sum over all elements of (x - y)², in float64, for two same-shaped contiguous views. */
+let squares = new Float32Array(0);
+
+/**
+ * Sum over all elements of (x - y)², for two same-shaped contiguous views. float32 follows PyTorch: each
+ * square rounded to float32, then summed in its order (cascadeSumFloat32); float64 accumulates in pairs.
+ */
 export function sumSquaredDifference(x: Strided, y: Strided, n: number): number {
   const xd = x._buffer, yd = y._buffer;
   const xo = x._offset, yo = y._offset;
+  if (xd instanceof Float32Array && yd instanceof Float32Array) {
+    if (squares.length < n) squares = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      const d = Math.fround(xd[xo + i] - yd[yo + i]);
+      squares[i] = d * d;
+    }
+    return cascadeSumFloat32(squares, 0, n);
+  }
   let t0 = 0, t1 = 0;
   let i = 0;
   for (; i + 2 <= n; i += 2) {

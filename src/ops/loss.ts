@@ -1,5 +1,5 @@
 /** Loss functions with their own grad_fn (mse, nll, binary cross-entropy) and the composite ones (l1, cross_entropy). */
-import { int64 } from '../dtype.js';
+import { float32, int64 } from '../dtype.js';
 import { IndexError, RuntimeError, ValueError } from '../errors.js';
 import { record, needsRecording } from '../autograd/function.js';
 import { is_grad_enabled, withGradMode } from '../autograd/grad_mode.js';
@@ -47,7 +47,8 @@ function unreduce(grad: Tensor, shape: readonly number[], at: LossAttrs): Tensor
   return at.reduction === 'mean' ? div(expanded, at.count) : expanded;
 }
 
-const differenceKernel = new BinaryKernel('(a - b) * s');
+/** PyTorch's mse_loss_backward per element before the grad factor: norm * (input - target), in the dtype's arithmetic. */
+const scaledDifference = { float32: new BinaryKernel('Math.fround(a - b) * s'), float64: new BinaryKernel('(a - b) * s') };
 
 const MseLossBackward0 = derivative<LossAttrs>({
   name: 'MseLossBackward0',
@@ -56,9 +57,12 @@ const MseLossBackward0 = derivative<LossAttrs>({
   formulas: { self: '2 * (self - target) * grad / N', target: '-2 * (self - target) * grad / N' },
   backward: (grad, [self, target], at, node) => {
     if (!is_grad_enabled() && at.reduction !== 'none' && sameShape(self._shape, target._shape)) {
-      const scale = (2 * (grad.item() as number)) / (at.reduction === 'mean' ? at.count : 1);
-      const selfGrad = emptyTensor(self._shape, grad._dtype);
-      differenceKernel.run(selfGrad, self, target, scale);
+      const isFloat32 = grad._dtype === float32;
+      const norm = 2 / (at.reduction === 'mean' ? at.count : 1);
+      let selfGrad = emptyTensor(self._shape, grad._dtype);
+      scaledDifference[isFloat32 ? 'float32' : 'float64'].run(selfGrad, self, target, isFloat32 ? Math.fround(norm) : norm);
+      const factor = grad.item() as number;
+      if (factor !== 1) selfGrad = mul(selfGrad, factor);
       return [node.needs(0) ? selfGrad : null, node.needs(1) ? neg(selfGrad) : null];
     }
     const diff = sub(self, target);
