@@ -76,16 +76,38 @@ export function cascadeSumFloat32(x: Float32Array, offset: number, n: number): n
   let i = 0;
   let p = offset;
   while (i + levelStep <= rows) {
-    for (let j = 0; j < levelStep; j++, i++) {
-      for (let c = 0; c < width; c++, p++) acc[c] += x[p];
+    // Level 0 starts each group from zero: sum the group's columns in registers, as many chains as fit.
+    let c = 0;
+    for (; c + 8 <= width; c += 8) {
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+      for (let j = 0, q = p + c; j < levelStep; j++, q += width) {
+        s0 = Math.fround(s0 + x[q]);
+        s1 = Math.fround(s1 + x[q + 1]);
+        s2 = Math.fround(s2 + x[q + 2]);
+        s3 = Math.fround(s3 + x[q + 3]);
+        s4 = Math.fround(s4 + x[q + 4]);
+        s5 = Math.fround(s5 + x[q + 5]);
+        s6 = Math.fround(s6 + x[q + 6]);
+        s7 = Math.fround(s7 + x[q + 7]);
+      }
+      const to = width + c;
+      acc[to] += s0; acc[to + 1] += s1; acc[to + 2] += s2; acc[to + 3] += s3;
+      acc[to + 4] += s4; acc[to + 5] += s5; acc[to + 6] += s6; acc[to + 7] += s7;
     }
-    for (let level = 1; level < CASCADE_LEVELS; level++) {
+    for (; c < width; c++) {
+      let sum = 0;
+      for (let j = 0, q = p + c; j < levelStep; j++, q += width) sum = Math.fround(sum + x[q]);
+      acc[width + c] += sum;
+    }
+    i += levelStep;
+    p += levelStep * width;
+    for (let level = 2; level < CASCADE_LEVELS; level++) {
+      if ((i & (levelMask * 2 ** ((level - 1) * levelPower))) !== 0) break;
       const to = level * width, from = to - width;
       for (let c = 0; c < width; c++) {
         acc[to + c] += acc[from + c];
         acc[from + c] = 0;
       }
-      if ((i & (levelMask * 2 ** (level * levelPower))) !== 0) break;
     }
   }
   for (; i < rows; i++) {
