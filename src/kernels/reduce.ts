@@ -71,7 +71,7 @@ export function cascadeSumFloat32(x: Float32Array, offset: number, n: number): n
   const acc = cascade;
   acc.fill(0);
   const levelPower = Math.max(4, Math.floor(ceilLog2(rows) / CASCADE_LEVELS));
-  const levelStep = 2 ** levelPower;
+  const levelStep = 1 << levelPower;
   const levelMask = levelStep - 1;
   let i = 0;
   let p = offset;
@@ -102,7 +102,7 @@ export function cascadeSumFloat32(x: Float32Array, offset: number, n: number): n
     i += levelStep;
     p += levelStep * width;
     for (let level = 2; level < CASCADE_LEVELS; level++) {
-      if ((i & (levelMask * 2 ** ((level - 1) * levelPower))) !== 0) break;
+      if ((i & (levelMask << ((level - 1) * levelPower))) !== 0) break;
       const to = level * width, from = to - width;
       for (let c = 0; c < width; c++) {
         acc[to + c] += acc[from + c];
