@@ -207,11 +207,12 @@ export function sumSquaredDifference(x: Strided, y: Strided, n: number): number 
   const xo = x._offset, yo = y._offset;
   if (xd instanceof Float32Array && yd instanceof Float32Array) {
     if (squares.length < n) squares = new Float32Array(n);
+    const out = squares;
     for (let i = 0; i < n; i++) {
       const d = Math.fround(xd[xo + i] - yd[yo + i]);
-      squares[i] = d * d;
+      out[i] = d * d;
     }
-    return cascadeSumFloat32(squares, 0, n);
+    return cascadeSumFloat32(out, 0, n);
   }
   let t0 = 0, t1 = 0;
   let i = 0;
