@@ -262,6 +262,22 @@ describe('TypeScript interpreter', () => {
     expect(sink.clears).toEqual([true]);
   });
 
+  it('updates a torch.viz.live view in place through display, without a publish option', async () => {
+    const sink = recordingSink();
+    await run([
+      'const view = torch.viz.live({ title: "fit" });',
+      'view.update({ loss: 0.5 });',
+      'view.close();',
+    ].join('\n'), sink);
+    const [first, ...rest] = sink.displays;
+    expect(first).toMatchObject({ update: false });
+    expect(first!.bundle['text/html']).toContain('fit');
+    expect(first!.transient.display_id).toMatch(/^tsgrad-live-/);
+    expect(rest.length).toBeGreaterThan(0);
+    for (const later of rest) expect(later).toMatchObject({ update: true, transient: { display_id: first!.transient.display_id } });
+    expect(rest[rest.length - 1]!.bundle['text/plain']).toContain('0.5');
+  });
+
   it('evaluates user expressions after the cell', async () => {
     const outcome = await execute('const base = 20;', recordingSink(), false, { doubled: 'base * 2', broken: 'nope()' });
     expect(outcome).toMatchObject({

@@ -71,6 +71,8 @@ const runtime = existsSync(runtimeModule) ? await import(runtimeModule).catch((e
 }) : undefined;
 const torch = runtime?.torch ?? runtime?.default;
 if (torch !== undefined) defineGlobal('torch', torch);
+// Live views (torch.viz.live) then update their display in place without a `publish` option.
+torch?.viz?.setDisplayPublisher?.(displays.display);
 if (runtime?.binaryOperator) Object.assign(cellRuntime, createCellOperators(runtime));
 
 const checker = new CellChecker({ cwd: setup.cwd, packageRoot, globalsDeclaration: globalsDeclaration(torch !== undefined) });
