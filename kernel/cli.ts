@@ -37,10 +37,11 @@ function userDataDirectory(): string {
   return join(process.env.XDG_DATA_HOME || join(homedir(), '.local', 'share'), 'jupyter');
 }
 
-/** The repository's kernel.json with argv pointing at this node and this build, by absolute paths. */
+/** The repository's kernel.json with argv pointing at this node and this build, by absolute paths, keeping its node flags. */
 function kernelSpec(displayName?: string): Record<string, unknown> {
-  const spec = JSON.parse(readFileSync(join(packageRoot, 'kernel.json'), 'utf8')) as Record<string, unknown>;
-  spec.argv = [process.execPath, join(packageRoot, 'dist', 'kernel', 'cli.js'), 'kernel', '{connection_file}'];
+  const spec = JSON.parse(readFileSync(join(packageRoot, 'kernel.json'), 'utf8')) as { argv: string[] } & Record<string, unknown>;
+  const nodeFlags = spec.argv.slice(1).filter((argument) => argument.startsWith('--'));
+  spec.argv = [process.execPath, ...nodeFlags, join(packageRoot, 'dist', 'kernel', 'cli.js'), 'kernel', '{connection_file}'];
   if (displayName) spec.display_name = displayName;
   return spec;
 }

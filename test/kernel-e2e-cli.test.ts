@@ -31,11 +31,11 @@ describe('tsgrad command line', () => {
     const specFile = join(prefix, 'share', 'jupyter', 'kernels', 'tsgrad-x', 'kernel.json');
     const spec = JSON.parse(readFileSync(specFile, 'utf8'));
     expect(spec).toEqual({
-      argv: [process.execPath, join(repoRoot, 'dist', 'kernel', 'cli.js'), 'kernel', '{connection_file}'],
+      argv: [process.execPath, '--no-concurrent-recompilation', '--optimize-for-size', join(repoRoot, 'dist', 'kernel', 'cli.js'), 'kernel', '{connection_file}'],
       display_name: 'TS x',
       language: 'typescript',
       interrupt_mode: 'message',
-      env: {},
+      env: { MALLOC_ARENA_MAX: '2' },
       metadata: { debugger: false },
     });
     const removed = cli(['uninstall', '--prefix', prefix, '--name', 'tsgrad-x']);
