@@ -77,6 +77,8 @@ if (runtime?.binaryOperator) Object.assign(cellRuntime, createCellOperators(runt
 
 const checker = new CellChecker({ cwd: setup.cwd, packageRoot, globalsDeclaration: globalsDeclaration(torch !== undefined) });
 checker.diagnostics('const warm: number[] = [1].map((value) => value + 1);\ndisplay(warm);\nconsole.log(typeof torch);');
+// Set after the warm-up, which it would slow: V8 reads it when sizing the heap, and keeps the heap small across cells.
+v8.setFlagsFromString('--optimize-for-size');
 
 port.on('message', (message: ToWorker) => {
   switch (message.kind) {
