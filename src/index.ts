@@ -76,6 +76,8 @@ export const torch = {
   mul: (input: Tensor, other: Operand) => input.mul(other),
   /** `torch.div(input, other)`. */
   div: (input: Tensor, other: Operand) => input.div(other),
+  /** `torch.remainder(input, other)`: Python's modulo; the input may be a Python scalar. */
+  remainder: (input: Operand, other: Operand) => P.remainder(input, other),
   /** `torch.pow(input, exponent)`; the base may be a Python scalar. */
   pow: (input: Operand, exponent: Operand) => P.pow(input, exponent),
   neg: method('neg'),

@@ -11,7 +11,7 @@ import * as P from './ops/pointwise.js';
 import { matmul } from './ops/linalg.js';
 
 /** The binary operators `binaryOperator` understands. */
-export type BinaryOperator = '+' | '-' | '*' | '/' | '**' | '@' | '<' | '<=' | '>' | '>=' | '==' | '!=';
+export type BinaryOperator = '+' | '-' | '*' | '/' | '**' | '%' | '@' | '<' | '<=' | '>' | '>=' | '==' | '!=';
 
 type Operand = Tensor | Scalar;
 
@@ -35,6 +35,7 @@ function plain(op: BinaryOperator, a: number, b: number): number | boolean {
     case '*': return a * b;
     case '/': return a / b;
     case '**': return a ** b;
+    case '%': return a % b;
     case '<': return a < b;
     case '<=': return a <= b;
     case '>': return a > b;
@@ -63,6 +64,7 @@ export function binaryOperator(op: BinaryOperator, a: unknown, b: unknown): unkn
       case '*': return P.mul(a, b as Operand);
       case '/': return P.div(a, b as Operand);
       case '**': return P.pow(a, b as Operand);
+      case '%': return P.remainder(a, b as Operand);
       case '@':
         if (!(b instanceof Tensor)) throw unsupported(op, a, b);
         return matmul(a, b);
@@ -76,6 +78,7 @@ export function binaryOperator(op: BinaryOperator, a: unknown, b: unknown): unkn
     case '*': return P.mul(self, other);
     case '/': return P.mul(P.reciprocal(self), other);
     case '**': return P.pow(other, self);
+    case '%': return P.remainder(other, self);
     default: throw unsupported(op, a, b);
   }
 }

@@ -485,6 +485,11 @@ export class Tensor implements Strided {
     return P.div(this, other);
   }
 
+  /** Python's `self % other`: the result takes the divisor's sign. */
+  remainder(other: Tensor | Scalar): Tensor {
+    return P.remainder(this, other);
+  }
+
   /** `self ** exponent`. */
   pow(exponent: Tensor | Scalar): Tensor {
     return P.pow(this, exponent);
@@ -1017,6 +1022,11 @@ export class Tensor implements Strided {
   /** In-place div. */
   div_(other: Tensor | Scalar): this {
     return P.inplace(this, (self) => P.div(self, other), [other]);
+  }
+
+  /** In-place remainder (`%=`). */
+  remainder_(other: Tensor | Scalar): this {
+    return P.inplace(this, (self) => P.remainder(self, other), [other]);
   }
 
   /** In-place pow. */

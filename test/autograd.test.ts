@@ -353,6 +353,8 @@ describe('Python operators for the kernel (binaryOperator, unaryOperator)', () =
     tdiv: () => binaryOperator('/', x(), 2) as Tensor,
     tpow: () => binaryOperator('**', x(), 2) as Tensor,
     matmul: () => { const t = x(); return binaryOperator('@', t, t) as Tensor; },
+    mod: () => binaryOperator('%', 5, x()) as Tensor,
+    tmod: () => binaryOperator('%', x(), -3) as Tensor,
   };
   for (const [key, make] of Object.entries(cases)) {
     test(key, () => {
@@ -366,6 +368,7 @@ describe('Python operators for the kernel (binaryOperator, unaryOperator)', () =
     expect((binaryOperator('>=', x(), 2) as Tensor).tolist()).toEqual(expected.ge.values);
     expect(binaryOperator('*', 3, 4)).toBe(12);
     expect(unaryOperator('-', 3)).toBe(-3);
+    expect(() => (binaryOperator('%', 5, x()) as Tensor).sum().backward()).toThrow('derivative for aten::remainder is not implemented');
     expect(() => binaryOperator('+', x(), 'a')).toThrow("unsupported operand type(s) for +: 'Tensor' and 'string'");
   });
 });

@@ -313,6 +313,50 @@ export function pow(a: Operand, b: Operand): Tensor {
   return record(PowBackward1, out, [a, b], [a, b, b.requires_grad ? out : null], { exponent: 0, base: 0 });
 }
 
+// Python's modulo: fmod, moved into the divisor's sign when the signs differ (ATen's remainder kernel).
+const remainderKernel = new BinaryKernel('((a % b) !== 0 && (b < 0) !== ((a % b) < 0) ? (a % b) + b : (a % b))');
+
+const RemainderBackward0 = derivative<BinaryAttrs>({
+  name: 'RemainderBackward0',
+  formulas: { self: 'grad' },
+  backward: (grad) => [grad],
+});
+
+const RemainderBackward1 = derivative<BinaryAttrs>({
+  name: 'RemainderBackward1',
+  saved: ['self', 'other'],
+  formulas: { self: 'grad', other: '-grad * self.div(other, rounding_mode="floor")' },
+  backward: (grad, [self, other], at, node) => [
+    node.needs(0) ? sumToShape(grad, at.selfShape) : null,
+    node.needs(1) ? sumToShape(mul(neg(grad), rounding(div(self, other), 'floor')), at.otherShape) : null,
+  ],
+});
+
+/** PyTorch 1.13 records `remainder(Scalar, Tensor)` with no derivative: backward through it fails. */
+const RemainderNotImplemented = derivative<BinaryAttrs>({
+  name: 'torch::autograd::NotImplemented',
+  formulas: { other: 'not implemented' },
+  backward: () => {
+    throw new RuntimeError('derivative for aten::remainder is not implemented');
+  },
+});
+
+function hasZero(x: Operand): boolean {
+  if (!(x instanceof Tensor)) return Number(x) === 0;
+  return withGradMode(false, () => Boolean(compare('eq', x, 0).any().item()));
+}
+
+/** Python's `a % b` elementwise: the result takes the divisor's sign; integer division by zero raises. */
+export function remainder(a: Operand, b: Operand): Tensor {
+  const dtype = promote(a, b);
+  if (dtype.category !== Category.Floating && hasZero(b)) throw new RuntimeError('ZeroDivisionError');
+  const out = binaryForward(remainderKernel, a, b, dtype);
+  if (!(a instanceof Tensor)) return record(RemainderNotImplemented, out, [b as Tensor], [], binaryAttrs(a, b));
+  if (!(b instanceof Tensor)) return record(RemainderBackward0, out, [a], [], binaryAttrs(a, b));
+  if (!needsRecording([a, b])) return out;
+  return record(RemainderBackward1, out, [a, b], [a, b], binaryAttrs(a, b));
+}
+
 // ---- unary ----------------------------------------------------------------------------------------------
 
 const negKernel = new UnaryKernel('-a');
