@@ -296,6 +296,14 @@ describe('TypeScript interpreter', () => {
     expect(inspected.data['text/plain']).toMatch(/^\(method\) Tensor\.backward\(.*\): void\n\n\S/);
   });
 
+  it("names torch's types in cells, and checks them", async () => {
+    expect(await run('let typed: torch.Tensor = torch.zeros(2);\ntyped.shape[0]')).toBe('2');
+    const mistyped = await execute('let module: torch.nn.Linear = torch.zeros(2);');
+    expect(mistyped).toMatchObject({ status: 'error', ename: 'TSError' });
+    if (mistyped.status !== 'error') return;
+    expect(mistyped.evalue).toMatch(/^Line 1, Column 5: Type 'Tensor' is (missing the following properties from|not assignable to) type 'Linear'/);
+  });
+
   it('survives a cell that ends its worker, starting a fresh one', async () => {
     expect(await execute('process.exit(1)')).toMatchObject({ status: 'error', ename: 'WorkerExit' });
     expect(await run('1 + 1')).toBe('2');

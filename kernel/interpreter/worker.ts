@@ -308,10 +308,12 @@ function silenceLoaderWarning(): void {
 /** The ambient declarations every cell sees: the runtime and the display functions. */
 function globalsDeclaration(hasRuntime: boolean): string {
   const display = JSON.stringify(displayModule);
-  const torchType = hasRuntime ? `typeof import(${JSON.stringify(runtimeModule)}).${runtime?.torch ? 'torch' : 'default'}` : 'any';
-  return `declare global {
+  // An import-equals alias (not a const) so that cells can also name the runtime's types: torch.Tensor, torch.nn.Linear.
+  const torchImport = hasRuntime ? `import { ${runtime?.torch ? 'torch' : 'default'} as runtimeTorch } from ${JSON.stringify(runtimeModule)};\n` : '';
+  const torchDeclaration = hasRuntime ? 'export import torch = runtimeTorch;' : 'const torch: any;';
+  return `${torchImport}declare global {
   /** The PyTorch-like autograd runtime. */
-  const torch: ${torchType};
+  ${torchDeclaration}
   /** Shows a value (or raw HTML, SVG, Markdown, LaTeX, PNG, JSON through the shorthands) as a rich output. */
   const display: import(${display}).Display;
   /** Clears the cell's output, now or (\`wait: true\`) when the next output arrives. */
