@@ -117,13 +117,14 @@ describe('live view', () => {
       view.update({ epoch, loss: 1 / epoch });
     }
     const published = frames.length;
+    expect(frames[published - 1]!.bundle['text/plain']).toMatch(/ · 1000 epochs\/s$/);
     expect(published).toBeLessThanOrEqual(12);
     expect(published).toBeGreaterThanOrEqual(9);
     view.close();
     expect(frames).toHaveLength(published + 1);
     const last = frames[frames.length - 1]!;
     expect(last.target).toEqual({ display_id: view.display_id, update: true });
-    expect(last.bundle['text/plain']).toBe('Fit <line>: epoch 1000 · loss 0.001 · 1000 epochs/s · done');
+    expect(last.bundle['text/plain']).toBe('Fit <line>: epoch 1000 · loss 0.001 · done');
     expect(last.bundle['text/html']).toContain('Fit &lt;line&gt;');
     expect(last.bundle['text/html']).toContain('<polyline');
     parseXml(last.bundle['text/html']);

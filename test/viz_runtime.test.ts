@@ -367,7 +367,7 @@ describe('live view with parameters', () => {
     view.update({ epoch: 2, loss: torch.tensor(16, { dtype: float32, requires_grad: true }).mul(1), bias: b });
     view.close();
     const text = frames[frames.length - 1]!['text/plain'];
-    expect(text).toBe('fit: epoch 2 · loss 16 · 2 epochs/s · done\n  bias torch.Size([]): 3.');
+    expect(text).toBe('fit: epoch 2 · loss 16 · done\n  bias torch.Size([]): 3.');
   });
 });
 

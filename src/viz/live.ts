@@ -172,7 +172,8 @@ export class LiveView {
     if (this.epochs.length === 0) return 'waiting for the first update';
     parts.push(`epoch ${this.epochs[this.epochs.length - 1]}`);
     for (const [name, values] of this.metrics) parts.push(`${name} ${formatMetric(values[values.length - 1]!)}`);
-    const rate = this.rate();
+    // The closing frame is what a saved notebook keeps, so it leaves out the machine-dependent rate.
+    const rate = this.closed ? undefined : this.rate();
     if (rate !== undefined) parts.push(`${formatMetric(rate)} epochs/s`);
     if (this.closed) parts.push('done');
     return parts.join(' · ');
