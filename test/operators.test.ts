@@ -4,9 +4,9 @@
  * form, PyTorch's outputs from tools/fixtures/gen_operators.py, ordinary JavaScript arithmetic untouched,
  * type errors and completion through the rewrite, and float literals.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ExecuteOutcome, ExecutionSink, Interpreter } from '../kernel/core/interpreter.js';
+import { CellSession } from './helpers/cells.js';
 
 interface Fixture {
   scalar_tutorial: { z: string; loss: string; w_grad: string; b_grad: string };
@@ -16,38 +16,19 @@ interface Fixture {
 }
 
 const fixture = JSON.parse(readFileSync(new URL('./fixtures/operators.json', import.meta.url), 'utf8')) as Fixture;
-const builtInterpreter = new URL('../dist/kernel/interpreter/index.js', import.meta.url);
 
 describe('operators on tensors in cells', () => {
-  let interpreter: Interpreter;
-  let printed: string[] = [];
-  const sink: ExecutionSink = {
-    stream: (_name, text) => void printed.push(text),
-    display: () => undefined,
-    clearOutput: () => undefined,
-    input: () => Promise.reject(new Error('no stdin')),
-  };
+  let cells: CellSession;
+  const run = (code: string) => cells.run(code);
+  const execute = (code: string) => cells.execute(code);
 
   beforeAll(async () => {
-    if (!existsSync(builtInterpreter)) throw new Error(`${builtInterpreter.pathname} is missing: run \`npm run build\` first`);
-    const { createInterpreter } = (await import(builtInterpreter.href)) as { createInterpreter: () => Interpreter };
-    interpreter = createInterpreter();
+    cells = await CellSession.start();
   });
 
   afterAll(async () => {
-    await interpreter?.shutdown(false);
+    await cells?.shutdown();
   });
-
-  function execute(code: string): Promise<ExecuteOutcome> {
-    printed = [];
-    return interpreter.execute(code, sink, { silent: false, storeHistory: true, allowStdin: false, userExpressions: {} });
-  }
-
-  async function run(code: string): Promise<string | undefined> {
-    const outcome = await execute(code);
-    if (outcome.status !== 'ok') throw new Error(`${outcome.ename}: ${outcome.evalue}\n${outcome.traceback.join('\n')}`);
-    return outcome.result?.data['text/plain'] as string | undefined;
-  }
 
   it('runs the scalar tutorial written as PyTorch writes it', async () => {
     await run([
@@ -205,20 +186,20 @@ describe('operators on tensors in cells', () => {
 
   it('types operator results as Tensor: completion and inspect', async () => {
     const code = 'const g = torch.ones(2);\nconst h = g * 2 + 1;\nh.requires_';
-    const completion = await interpreter.complete(code, [...code].length);
+    const completion = await cells.interpreter.complete(code, [...code].length);
     expect(completion.matches).toContain('requires_grad');
     const inside = 'const g1 = torch.ones(2);\nconst h1 = (g1 * 2).requires_grad || 3 * g1.grad_';
-    expect((await interpreter.complete(inside, [...inside].length)).matches).toContain('grad_fn');
+    expect((await cells.interpreter.complete(inside, [...inside].length)).matches).toContain('grad_fn');
     const parenthesised = 'const g3 = torch.ones(2);\n(g3 - 1).sq';
-    expect((await interpreter.complete(parenthesised, [...parenthesised].length)).matches).toContain('square');
-    const inspected = await interpreter.inspect('const g2 = torch.ones(2);\nconst h2 = 3 * g2 - 1;\nh2', 'const g2 = torch.ones(2);\nconst h2 = 3 * g2 - 1;\nh'.length, 0);
+    expect((await cells.interpreter.complete(parenthesised, [...parenthesised].length)).matches).toContain('square');
+    const inspected = await cells.interpreter.inspect('const g2 = torch.ones(2);\nconst h2 = 3 * g2 - 1;\nh2', 'const g2 = torch.ones(2);\nconst h2 = 3 * g2 - 1;\nh'.length, 0);
     expect(inspected.found).toBe(true);
     expect(inspected.data['text/plain']).toMatch(/h2: Tensor/);
   });
 
   it('evaluates user expressions with operators', async () => {
     await run('const ue = torch.tensor([1., 2.]);');
-    const outcome = await interpreter.execute('1', sink, { silent: false, storeHistory: false, allowStdin: false, userExpressions: { doubled: 'ue * 2 + 1' } });
+    const outcome = await cells.interpreter.execute('1', cells.sink, { silent: false, storeHistory: false, allowStdin: false, userExpressions: { doubled: 'ue * 2 + 1' } });
     expect(outcome.status).toBe('ok');
     if (outcome.status !== 'ok') return;
     const doubled = outcome.userExpressions.doubled;

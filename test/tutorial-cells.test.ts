@@ -3,9 +3,9 @@
  * builds first; run `npm run build` before running this file alone): cells subclass `torch.nn.Module`, call
  * modules and losses without `new`, train, and print what PyTorch prints.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ExecuteOutcome, ExecutionSink, Interpreter } from '../kernel/core/interpreter.js';
+import { CellSession } from './helpers/cells.js';
 
 interface Fixture {
   reprs: Record<string, string>;
@@ -14,34 +14,18 @@ interface Fixture {
 }
 
 const fixture = JSON.parse(readFileSync(new URL('./fixtures/nn.json', import.meta.url), 'utf8')) as Fixture;
-const builtInterpreter = new URL('../dist/kernel/interpreter/index.js', import.meta.url);
 
 describe('nn and optim in notebook cells', () => {
-  let interpreter: Interpreter;
-  let printed: string[] = [];
-  const sink: ExecutionSink = {
-    stream: (_name, text) => void printed.push(text),
-    display: () => undefined,
-    clearOutput: () => undefined,
-    input: () => Promise.reject(new Error('no stdin')),
-  };
+  let cells: CellSession;
+  const run = (code: string) => cells.run(code);
 
   beforeAll(async () => {
-    if (!existsSync(builtInterpreter)) throw new Error(`${builtInterpreter.pathname} is missing: run \`npm run build\` first`);
-    const { createInterpreter } = (await import(builtInterpreter.href)) as { createInterpreter: () => Interpreter };
-    interpreter = createInterpreter();
+    cells = await CellSession.start();
   });
 
   afterAll(async () => {
-    await interpreter?.shutdown(false);
+    await cells?.shutdown();
   });
-
-  async function run(code: string): Promise<string | undefined> {
-    printed = [];
-    const outcome: ExecuteOutcome = await interpreter.execute(code, sink, { silent: false, storeHistory: true, allowStdin: false, userExpressions: {} });
-    if (outcome.status !== 'ok') throw new Error(`${outcome.ename}: ${outcome.evalue}`);
-    return outcome.result?.data['text/plain'] as string | undefined;
-  }
 
   it('MSELoss()(z, y).backward() in a cell gives w.grad = tensor(80.)', async () => {
     await run([
@@ -79,7 +63,7 @@ describe('nn and optim in notebook cells', () => {
       '}',
     ].join('\n'));
     const expected = fixture.regressions['SGD(lr=0.1)'];
-    expect(printed.join('').trim().split('\n')).toEqual(expected.losses_4.filter((_, epoch) => epoch % 10 === 0));
+    expect(cells.printed.join('').trim().split('\n')).toEqual(expected.losses_4.filter((_, epoch) => epoch % 10 === 0));
     expect(await run('model.linear.weight')).toBe(expected.weight_repr);
     expect(await run('model.linear.bias')).toBe(expected.bias_repr);
   });
