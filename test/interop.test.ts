@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, mkdir } from 'node:fs/promises';
+import { mkdtemp, mkdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KernelManager, ServerConnection, type KernelMessage } from '@jupyterlab/services';
@@ -86,13 +86,17 @@ describe('real Jupyter clients', () => {
   it('shows the installed kernelspec in jupyter kernelspec list', async () => {
     const listed = await runProcess(python, ['-m', 'jupyter_client.kernelspecapp', 'list', '--json'], { env, timeoutMs: 60_000 });
     expect(listed.code, listed.stderr).toBe(0);
+    // The installed spec keeps the node flags and environment of the repository's kernel.json, with absolute paths.
+    const repoSpec = JSON.parse(await readFile(join(repoRoot, 'kernel.json'), 'utf8')) as { argv: string[]; env: Record<string, string> };
+    const nodeFlags = repoSpec.argv.slice(1).filter((arg) => arg.startsWith('--'));
     const specs = (JSON.parse(listed.stdout) as { kernelspecs: Record<string, { spec: Record<string, unknown> }> }).kernelspecs;
     expect(specs[kernelName]!.spec).toMatchObject({
       display_name: 'TypeScript (tsgrad)',
       language: 'typescript',
       interrupt_mode: 'message',
       metadata: { debugger: false },
-      argv: [process.execPath, join(repoRoot, 'dist', 'kernel', 'cli.js'), 'kernel', '{connection_file}'],
+      argv: [process.execPath, ...nodeFlags, join(repoRoot, 'dist', 'kernel', 'cli.js'), 'kernel', '{connection_file}'],
+      env: repoSpec.env,
     });
   });
 
