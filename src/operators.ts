@@ -28,7 +28,9 @@ function unsupported(op: string, a: unknown, b: unknown): TypeError_ {
   return new TypeError_(`unsupported operand type(s) for ${op}: '${typeName(a)}' and '${typeName(b)}'`);
 }
 
-function plain(op: BinaryOperator, a: number, b: number): number | boolean {
+/** JavaScript's own operator on values none of which is a tensor (strings and bigints included). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function plain(op: BinaryOperator, a: any, b: any): unknown {
   switch (op) {
     case '+': return a + b;
     case '-': return a - b;
@@ -49,8 +51,7 @@ function plain(op: BinaryOperator, a: number, b: number): number | boolean {
 /** `a op b` with Python's semantics when either side is a tensor, JavaScript's otherwise. */
 export function binaryOperator(op: BinaryOperator, a: unknown, b: unknown): unknown {
   if (!(a instanceof Tensor) && !(b instanceof Tensor)) {
-    if (isScalar(a) && isScalar(b)) return plain(op, Number(a), Number(b));
-    throw unsupported(op, a, b);
+    return isScalar(a) && isScalar(b) ? plain(op, Number(a), Number(b)) : plain(op, a, b);
   }
   if (!(a instanceof Tensor || isScalar(a)) || !(b instanceof Tensor || isScalar(b))) throw unsupported(op, a, b);
   if (op in comparisons) {

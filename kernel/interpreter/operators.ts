@@ -376,25 +376,10 @@ export interface OperatorRuntime {
 /** The in-place method Python's `x op= y` calls on a tensor. */
 const inplaceMethods: Record<ArithmeticOperator, string> = { '+': 'add_', '-': 'sub_', '*': 'mul_', '/': 'div_', '**': 'pow_', '%': 'remainder_' };
 
-/** JavaScript's own operators, for values none of which is a tensor. */
-function javascript(op: ArithmeticOperator, a: any, b: any): unknown { // eslint-disable-line @typescript-eslint/no-explicit-any
-  switch (op) {
-    case '+': return a + b;
-    case '-': return a - b;
-    case '*': return a * b;
-    case '/': return a / b;
-    case '**': return a ** b;
-    case '%': return a % b;
-  }
-}
-
 /** The dispatchers compiled cells call: Python's semantics when a tensor takes part, JavaScript's otherwise. */
 export function createCellOperators(runtime: OperatorRuntime) {
   const { Tensor, binaryOperator, unaryOperator } = runtime;
-  const binary = (op: ArithmeticOperator, a: unknown, b: unknown): unknown => {
-    if (!(a instanceof Tensor) && !(b instanceof Tensor)) return javascript(op, a, b);
-    return binaryOperator(op as never, a, b);
-  };
+  const binary = (op: ArithmeticOperator, a: unknown, b: unknown): unknown => binaryOperator(op as never, a, b);
   const inplace = (op: ArithmeticOperator, target: unknown, value: unknown): unknown => {
     if (!(target instanceof Tensor)) return binary(op, target, value);
     const method = (target as unknown as Record<string, unknown>)[inplaceMethods[op]];
