@@ -122,7 +122,11 @@ export class JupyterClient {
     const pending = this.pending.get(msgId);
     if (!pending) return Promise.reject(new Error(`no request ${msgId} was sent by this client`));
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${label}: no reply and idle within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(() => {
+        // A waiter that gave up must not consume a reply that arrives later: the next waiter takes it.
+        pending.settle = undefined;
+        reject(new Error(`${label}: no reply and idle within ${timeoutMs} ms`));
+      }, timeoutMs);
       pending.settle = () => {
         if (!pending.reply || !pending.idle) return;
         clearTimeout(timer);
