@@ -57,6 +57,16 @@ describe('kernel process (fake interpreter)', () => {
     expect((await client.execute('result alive')).reply.content.status).toBe('ok');
   });
 
+  it('rejects the requests a client still waits for when it is closed', async () => {
+    const second = await JupyterClient.connect(kernel.info);
+    const cell = second.execute('sleep 60000');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    second.close();
+    await expect(cell).rejects.toThrow(/closed before the reply/);
+    await client.request('control', 'interrupt_request', {});
+    expect((await client.execute('result alive')).reply.content.status).toBe('ok');
+  });
+
   it('routes input requests to the client and the answer back', async () => {
     client.onInputRequest((prompt) => `answer to ${prompt}`);
     const { iopub } = await client.execute('input name?', { allow_stdin: true });

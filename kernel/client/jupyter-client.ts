@@ -34,6 +34,8 @@ interface Pending {
   iopub: JupyterMessage[];
   idle: boolean;
   settle?: () => void;
+  /** Rejects the waiter, if any, and stops its timer. */
+  fail?: (error: Error) => void;
 }
 
 /**
@@ -117,19 +119,27 @@ export class JupyterClient {
     return header;
   }
 
-  /** Resolves once the request with this msg_id has its reply and its `idle` status. */
+  /** Resolves once the request with this msg_id has its reply and its `idle` status (no time limit with Infinity). */
   outcomeOf(msgId: string, timeoutMs = 60_000, label = msgId): Promise<RequestOutcome> {
     const pending = this.pending.get(msgId);
     if (!pending) return Promise.reject(new Error(`no request ${msgId} was sent by this client`));
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        // A waiter that gave up must not consume a reply that arrives later: the next waiter takes it.
+      // A waiter that gave up must not consume a reply that arrives later: the next waiter takes it.
+      const stopWaiting = (): void => {
+        clearTimeout(timer);
         pending.settle = undefined;
-        reject(new Error(`${label}: no reply and idle within ${timeoutMs} ms`));
-      }, timeoutMs);
+        pending.fail = undefined;
+      };
+      const timer = Number.isFinite(timeoutMs)
+        ? setTimeout(() => pending.fail?.(new Error(`${label}: no reply and idle within ${timeoutMs} ms`)), timeoutMs)
+        : undefined;
+      pending.fail = (error) => {
+        stopWaiting();
+        reject(error);
+      };
       pending.settle = () => {
         if (!pending.reply || !pending.idle) return;
-        clearTimeout(timer);
+        stopWaiting();
         this.pending.delete(msgId);
         const allIopub = pending.iopub;
         resolve({ reply: pending.reply, allIopub, iopub: allIopub.filter((message) => message.header.msg_type !== 'status') });
@@ -163,9 +173,11 @@ export class JupyterClient {
     }
   }
 
-  /** Closes every socket. */
+  /** Closes every socket; requests still waiting for their reply are rejected. */
   close(): void {
     this.closed = true;
+    for (const [msgId, pending] of this.pending) pending.fail?.(new Error(`${msgId}: the client was closed before the reply and idle came`));
+    this.pending.clear();
     for (const socket of Object.values(this.sockets)) socket.close();
   }
 

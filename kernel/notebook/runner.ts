@@ -56,7 +56,6 @@ const DEFAULT_STARTUP_SECONDS = 60;
 /** How long a cell gets to stop after an interrupt before the kernel is considered hung. */
 const INTERRUPT_GRACE_MS = 10_000;
 const SHUTDOWN_GRACE_MS = 10_000;
-const POLL_SLICE_MS = 1000;
 const HEARTBEAT_PROBE_MS = 500;
 
 /** Thrown inside a run when the kernel process ends while a reply is awaited. */
@@ -233,20 +232,13 @@ async function shutDown(kernelProcess: KernelProcess, client: JupyterClient | nu
   await kernelProcess.cleanUp();
 }
 
-/**
- * The outcome of a request, or null when it has none within `timeoutMs`. Waits in short slices so that no
- * long client timer outlives a kernel that died; rejects with KernelDiedError when the process ends.
- */
+/** The outcome of a request, or null when it has none within `timeoutMs`; KernelDiedError when the process ends first. */
 async function awaitOutcome(client: JupyterClient, kernelProcess: KernelProcess, msgId: string, timeoutMs: number): Promise<RequestOutcome | null> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const slice = Math.min(POLL_SLICE_MS, deadline - performance.now());
-    if (slice <= 0) return null;
-    try {
-      return await untilExit(kernelProcess, client.outcomeOf(msgId, slice));
-    } catch (error) {
-      if (error instanceof KernelDiedError) throw error;
-    }
+  try {
+    return await untilExit(kernelProcess, client.outcomeOf(msgId, timeoutMs));
+  } catch (error) {
+    if (error instanceof KernelDiedError) throw error;
+    return null;
   }
 }
 
