@@ -19,7 +19,8 @@ type Nested = number | boolean | Nested[];
 const TABLE_STYLE = 'border-collapse:collapse;font-family:monospace;font-size:12px;margin:2px 0';
 const CELL_STYLE = 'padding:1px 6px;text-align:right;white-space:pre';
 const INDEX_STYLE = 'padding:1px 6px;text-align:right;font-weight:normal;opacity:0.6';
-const CAPTION_STYLE = 'caption-side:top;text-align:left;font-family:monospace;font-size:12px;padding-bottom:2px;white-space:nowrap';
+// Inline-size containment keeps a long caption from widening the table: it overflows to the right instead.
+const CAPTION_STYLE = 'caption-side:top;text-align:left;font-family:monospace;font-size:12px;padding-bottom:2px;white-space:nowrap;contain:inline-size';
 const ELLIPSIS = '…';
 const VERTICAL_ELLIPSIS = '⋮';
 
