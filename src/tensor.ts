@@ -297,7 +297,7 @@ export class Tensor implements Strided {
   /** @internal Adds an arriving gradient into `.grad`, as AccumulateGrad does. */
   _accumulateGrad(grad: Tensor): void {
     if (this._grad === null) {
-      this._grad = is_grad_enabled() ? grad.clone() : grad.detach().clone();
+      this._grad = is_grad_enabled() ? grad.clone() : P.convert(grad, grad._dtype);
     } else if (is_grad_enabled()) {
       this._grad = this._grad.add(grad);
     } else {
@@ -307,6 +307,10 @@ export class Tensor implements Strided {
 
   /** Computes the gradient of this tensor with respect to the graph leaves, accumulating into their `.grad`. */
   backward(gradient?: Tensor | null | BackwardOptions, retainGraph?: boolean, createGraph?: boolean): void {
+    if (gradient === undefined && retainGraph === undefined && createGraph === undefined) {
+      autograd.backward(this);
+      return;
+    }
     const options: BackwardOptions = gradient instanceof Tensor || gradient == null ? { gradient, retain_graph: retainGraph, create_graph: createGraph } : gradient;
     autograd.backward(this, { grad_tensors: options.gradient ?? undefined, retain_graph: options.retain_graph, create_graph: options.create_graph });
   }

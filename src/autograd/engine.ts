@@ -1,6 +1,6 @@
 /** The backward engine: runs the graph from the roots in PyTorch's order, accumulating gradients. */
 import { withGradMode } from './grad_mode.js';
-import { priorityOf, type Node } from './node.js';
+import type { Node } from './node.js';
 import type { Tensor } from '../tensor.js';
 
 /** Where a gradient is captured instead of accumulated (torch.autograd.grad): a node's input slot. */
@@ -30,10 +30,10 @@ class ReadyQueue {
     const heap = this.heap;
     heap.push(node);
     let i = heap.length - 1;
-    const p = priorityOf(node);
+    const p = node._priority;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (priorityOf(heap[parent]) >= p) break;
+      if (heap[parent]._priority >= p) break;
       heap[i] = heap[parent];
       i = parent;
     }
@@ -50,13 +50,13 @@ class ReadyQueue {
     const last = heap.pop()!;
     if (heap.length > 0) {
       let i = 0;
-      const p = priorityOf(last);
+      const p = last._priority;
       for (;;) {
         const left = 2 * i + 1;
         if (left >= heap.length) break;
         const right = left + 1;
-        const child = right < heap.length && priorityOf(heap[right]) > priorityOf(heap[left]) ? right : left;
-        if (priorityOf(heap[child]) <= p) break;
+        const child = right < heap.length && heap[right]._priority > heap[left]._priority ? right : left;
+        if (heap[child]._priority <= p) break;
         heap[i] = heap[child];
         i = child;
       }
@@ -67,8 +67,8 @@ class ReadyQueue {
 }
 
 let runCounter = 0;
-/** Runs in progress: a hook may start a backward pass while another one is running. */
-const activeRuns = new Set<number>();
+/** Runs in progress, innermost last: a hook may start a backward pass while another one is running. */
+const activeRuns: number[] = [];
 
 /** A node's bookkeeping taken over by a nested run, restored when that run ends. */
 type NodeState = [Node, number, number, (Tensor | null)[] | null];
@@ -80,24 +80,26 @@ type NodeState = [Node, number, number, (Tensor | null)[] | null];
 function countDependencies(roots: Node[], run: number): NodeState[] {
   const displaced: NodeState[] = [];
   const stack: Node[] = [];
-  const claim = (node: Node): void => {
-    if (activeRuns.has(node._run)) displaced.push([node, node._run, node._pending, node._buffer]);
-    node._run = run;
-    node._pending = 0;
-    node._buffer = null;
-    stack.push(node);
-  };
-  for (const root of roots) if (root._run !== run) claim(root);
+  for (const root of roots) if (root._run !== run) claim(root, run, stack, displaced);
   while (stack.length) {
     const edges = stack.pop()!._edges;
     for (let i = 0; i < edges.length; i++) {
       const next = edges[i][0];
       if (next === null) continue;
-      if (next._run !== run) claim(next);
+      if (next._run !== run) claim(next, run, stack, displaced);
       next._pending++;
     }
   }
   return displaced;
+}
+
+/** Marks `node` as visited by `run` with no pending input yet, and queues it for the walk. */
+function claim(node: Node, run: number, stack: Node[], displaced: NodeState[]): void {
+  if (activeRuns.length !== 0 && activeRuns.includes(node._run)) displaced.push([node, node._run, node._pending, node._buffer]);
+  node._run = run;
+  node._pending = 0;
+  node._buffer = null;
+  stack.push(node);
 }
 
 /** Nodes from which some capture target can be reached through their edges: the only ones autograd.grad runs. */
@@ -140,13 +142,14 @@ export function runBackward(run: EngineRun): (Tensor | null)[] {
 
 function execute(run: EngineRun): (Tensor | null)[] {
   const id = ++runCounter;
-  const rootNodes = run.roots.map((r) => r.node);
+  const rootNodes = new Array<Node>(run.roots.length);
+  for (let i = 0; i < rootNodes.length; i++) rootNodes[i] = run.roots[i].node;
   const displaced = countDependencies(rootNodes, id);
-  activeRuns.add(id);
+  activeRuns.push(id);
   try {
     return executeMarked(run, rootNodes);
   } finally {
-    activeRuns.delete(id);
+    activeRuns.pop();
     for (const [node, owner, pending, buffer] of displaced) {
       node._run = owner;
       node._pending = pending;
@@ -230,7 +233,8 @@ function skipUnreached(node: Node, queue: ReadyQueue, retainGraph: boolean): voi
 }
 
 function applyPreHooks(node: Node, grads: (Tensor | null)[]): (Tensor | null)[] {
-  if (node.tensorPreHooks.length === 0 && node.preHooks.length === 0 && node.retainGradHooks.length === 0) return grads;
+  const retainGradHooks = node._retainGradHooks;
+  if (node.tensorPreHooks.length === 0 && node.preHooks.length === 0 && retainGradHooks === null) return grads;
   let current = grads.slice();
   for (const [outputNr, hook] of node.tensorPreHooks) {
     const grad = current[outputNr];
@@ -242,7 +246,7 @@ function applyPreHooks(node: Node, grads: (Tensor | null)[]): (Tensor | null)[] 
     const replaced = hook(current);
     if (replaced) current = replaced.slice();
   }
-  for (const [outputNr, hook] of node.retainGradHooks) {
+  for (const [outputNr, hook] of retainGradHooks ?? []) {
     const grad = current[outputNr];
     if (grad != null) hook(grad);
   }

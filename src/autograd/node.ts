@@ -54,10 +54,12 @@ function addToList<T>(list: T[], item: T): RemovableHandle {
 export abstract class Node {
   /** Creation order; the engine runs ready nodes with the highest number first, as PyTorch does. */
   readonly sequenceNr: number = nextSequenceNr++;
+  /** @internal The engine's ordering key: the sequence number, or the largest one for AccumulateGrad. */
+  readonly _priority: number;
   /** @internal Hooks of tensors whose gradient flows into this node: `[outputNr, hook]`. */
   tensorPreHooks: readonly [number, TensorHook][] = noHooks;
-  /** @internal `retain_grad` hooks, run after the other pre-hooks. */
-  readonly retainGradHooks: [number, TensorHook][] = [];
+  /** @internal `retain_grad` hooks (null until the first), run after the other pre-hooks. */
+  _retainGradHooks: [number, TensorHook][] | null = null;
   /** @internal */
   preHooks: readonly PreHook[] = noHooks;
   /** @internal */
@@ -78,7 +80,16 @@ export abstract class Node {
     readonly _edges: Edge[],
     /** @internal Dtype of the gradient this node receives (its forward output's dtype). */
     readonly gradDtype: DType,
-  ) {}
+    /** AccumulateGrad nodes run as soon as they are ready, like PyTorch's (which have the largest sequence number). */
+    runsFirst = false,
+  ) {
+    this._priority = runsFirst ? Number.MAX_SAFE_INTEGER : this.sequenceNr;
+  }
+
+  /** @internal `retain_grad` hooks, run after the other pre-hooks (the list is created on first access). */
+  get retainGradHooks(): [number, TensorHook][] {
+    return (this._retainGradHooks ??= []);
+  }
 
   /** For each input of the forward op, `[node, inputNr]` receiving its gradient (`[null, 0]` for none); prints as Python's tuple. */
   get next_functions(): Edge[] {
@@ -224,7 +235,9 @@ export class OpNode<Attrs = unknown> extends Node {
   ) {
     super(edges, output._dtype);
     this.saved = saved;
-    this.savedVersions = saved.map((t) => (t === null ? 0 : t._versionCounter.value));
+    const versions = new Array<number>(saved.length);
+    for (let i = 0; i < saved.length; i++) versions[i] = saved[i] === null ? 0 : saved[i]!._versionCounter.value;
+    this.savedVersions = versions;
   }
 
   override name(): string {
@@ -249,7 +262,14 @@ export class OpNode<Attrs = unknown> extends Node {
 
   override release(): void {
     // Nodes that saved no tensor (e.g. `x * 2`, which keeps the scalar) can run again, as in PyTorch.
-    if (this.saved !== null && this.saved.some((t) => t !== null)) this.saved = null;
+    const saved = this.saved;
+    if (saved === null) return;
+    for (let i = 0; i < saved.length; i++) {
+      if (saved[i] !== null) {
+        this.saved = null;
+        return;
+      }
+    }
   }
 
   /** The tensors saved for the backward (null where a slot was not needed), as PyTorch's `_saved_*` attributes. */
@@ -296,10 +316,10 @@ export class AccumulateGrad extends Node {
     /** The leaf tensor whose `.grad` this node fills. */
     readonly variable: Tensor,
   ) {
-    super([], variable._dtype);
+    super([], variable._dtype, true);
   }
 
-    override name(): string {
+  override name(): string {
     return 'torch::autograd::AccumulateGrad';
   }
 
@@ -308,9 +328,4 @@ export class AccumulateGrad extends Node {
     if (grad !== null) this.variable._accumulateGrad(grad);
     return [];
   }
-}
-
-/** AccumulateGrad nodes run as soon as they are ready, like PyTorch's (which have the largest sequence number). */
-export function priorityOf(node: Node): number {
-  return node instanceof AccumulateGrad ? Number.MAX_SAFE_INTEGER : node.sequenceNr;
 }

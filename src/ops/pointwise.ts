@@ -8,7 +8,7 @@ import { record, needsRecording } from '../autograd/function.js';
 import { withGradMode, is_grad_enabled } from '../autograd/grad_mode.js';
 import { derivative } from '../autograd/node.js';
 import { BinaryKernel, UnaryKernel } from '../kernels/elementwise.js';
-import { broadcastStrides, coalesce, contiguousStrides, forEachRow, type Strided } from '../kernels/strided.js';
+import { broadcastStrides, coalesce, contiguousStrides, forEachRow, isContiguous, numelOf, type Strided } from '../kernels/strided.js';
 import { default_generator } from '../random.js';
 import { Tensor } from '../tensor.js';
 import { broadcastShapes, emptyTensor, sameShape, shapeString, type Scalar } from './common.js';
@@ -83,6 +83,10 @@ export function conversionKernel(dtype: DType): UnaryKernel {
 
 /** A contiguous copy of `x` in `dtype`, not recorded. */
 export function convert(x: Strided, dtype: DType): Tensor {
+  if (x instanceof Tensor && x._dtype === dtype && isContiguous(x._shape, x._strides)) {
+    const values = x._buffer.slice(x._offset, x._offset + numelOf(x._shape));
+    return Tensor._make(values, x._shape.slice(), contiguousStrides(x._shape), 0, dtype);
+  }
   const out = emptyTensor(x._shape, dtype);
   conversionKernel(dtype).run(out, x);
   return out;
