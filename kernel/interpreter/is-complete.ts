@@ -3,7 +3,8 @@
  * unclosed brackets, template literals and block comments are `incomplete` (with an indent for the next line),
  * syntax that no further line can repair is `invalid`, anything else `complete`.
  */
-import ts from 'typescript';
+import type { SyntaxKind } from 'typescript';
+import ts from './typescript.js';
 
 /** The is_complete verdict of a cell. */
 export interface Completeness {
@@ -27,7 +28,7 @@ export function judgeCompleteness(code: string): Completeness {
     if (message.code === UNTERMINATED_STRING) unterminated = 'string';
     if (message.code === UNTERMINATED_TEMPLATE || message.code === UNTERMINATED_COMMENT) unterminated = 'continuable';
   });
-  const open: ts.SyntaxKind[] = [];
+  const open: SyntaxKind[] = [];
   for (let token = scanner.scan(); token !== ts.SyntaxKind.EndOfFileToken; token = scanner.scan()) {
     if (token === ts.SyntaxKind.TemplateHead) open.push(token);
     else if (OPENERS.has(token)) open.push(OPENERS.get(token)!);

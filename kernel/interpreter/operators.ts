@@ -8,7 +8,8 @@
  * source map still points into the cell), calling the dispatchers of `createCellOperators` at run time.
  * Arithmetic the checker knows to be on numbers, bigints or strings is left exactly as written.
  */
-import ts from 'typescript';
+import type { BinaryExpression, CallExpression, Diagnostic, Expression, NewExpression, Node, NodeFactory, PrefixUnaryExpression, SourceFile, StringLiteral, SyntaxKind, TransformerFactory, Type, TypeChecker } from 'typescript';
+import ts from './typescript.js';
 
 /** The operators rewritten on tensors; comparisons are not (`<` must stay a boolean in ordinary code). */
 export type ArithmeticOperator = '+' | '-' | '*' | '/' | '**' | '%';
@@ -32,20 +33,20 @@ export interface RewrittenCell {
 
 /** A type-checked view of a text: its syntax tree and checker, the text starting at `offset` of the file. */
 export interface TypedText {
-  sourceFile: ts.SourceFile;
-  checker: ts.TypeChecker;
+  sourceFile: SourceFile;
+  checker: TypeChecker;
   offset: number;
 }
 
-const binaryOperators = new Map<ts.SyntaxKind, ArithmeticOperator>([
+const binaryOperators = new Map<SyntaxKind, ArithmeticOperator>([
   [ts.SyntaxKind.PlusToken, '+'], [ts.SyntaxKind.MinusToken, '-'], [ts.SyntaxKind.AsteriskToken, '*'],
   [ts.SyntaxKind.SlashToken, '/'], [ts.SyntaxKind.AsteriskAsteriskToken, '**'], [ts.SyntaxKind.PercentToken, '%'],
 ]);
-const compoundOperators = new Map<ts.SyntaxKind, ArithmeticOperator>([
+const compoundOperators = new Map<SyntaxKind, ArithmeticOperator>([
   [ts.SyntaxKind.PlusEqualsToken, '+'], [ts.SyntaxKind.MinusEqualsToken, '-'], [ts.SyntaxKind.AsteriskEqualsToken, '*'],
   [ts.SyntaxKind.SlashEqualsToken, '/'], [ts.SyntaxKind.AsteriskAsteriskEqualsToken, '**'], [ts.SyntaxKind.PercentEqualsToken, '%'],
 ]);
-const unaryOperators = new Map<ts.SyntaxKind, '-' | '+'>([[ts.SyntaxKind.MinusToken, '-'], [ts.SyntaxKind.PlusToken, '+']]);
+const unaryOperators = new Map<SyntaxKind, '-' | '+'>([[ts.SyntaxKind.MinusToken, '-'], [ts.SyntaxKind.PlusToken, '+']]);
 
 /** Names the rewritten text calls; declared by `operatorDeclarations`. */
 const CHECKED_BINARY = '__tsgrad_binary';
@@ -55,7 +56,7 @@ const CHECKED_DYNAMIC = '__tsgrad_dynamic';
 /** Each pass settles at least one more expression; results reached only through functions' inferred return types may need several. */
 const MAX_PASSES = 20;
 
-type OperatorNode = ts.BinaryExpression | ts.PrefixUnaryExpression;
+type OperatorNode = BinaryExpression | PrefixUnaryExpression;
 
 /** The ambient declarations that type the rewritten calls, given the module specifier of the runtime. */
 export function operatorDeclarations(runtimeModule: string): string {
@@ -113,12 +114,12 @@ function spanKey(start: number, end: number): string {
   return `${start}:${end}`;
 }
 
-function parseCell(code: string): ts.SourceFile {
+function parseCell(code: string): SourceFile {
   return ts.createSourceFile('cell.ts', code, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
 }
 
 /** The arithmetic operator of a node the rewrite may concern, with the operands the checker looks at. */
-function operatorOf(node: ts.Node): { operator: ArithmeticOperator; operands: ts.Expression[]; compound: boolean } | undefined {
+function operatorOf(node: Node): { operator: ArithmeticOperator; operands: Expression[]; compound: boolean } | undefined {
   if (ts.isBinaryExpression(node)) {
     const binary = binaryOperators.get(node.operatorToken.kind);
     if (binary) return { operator: binary, operands: [node.left, node.right], compound: false };
@@ -131,9 +132,9 @@ function operatorOf(node: ts.Node): { operator: ArithmeticOperator; operands: ts
   return undefined;
 }
 
-function collectOperatorNodes(sourceFile: ts.SourceFile): Map<string, OperatorNode> {
+function collectOperatorNodes(sourceFile: SourceFile): Map<string, OperatorNode> {
   const found = new Map<string, OperatorNode>();
-  const visit = (node: ts.Node): void => {
+  const visit = (node: Node): void => {
     // An operand left out (`x * ;`) stays as written, so that the syntax error reads as TypeScript's.
     const complete = operatorOf(node)?.operands.every((operand) => operand.getStart(sourceFile) < operand.end);
     if (complete) found.set(spanKey(node.getStart(sourceFile), node.end), node as OperatorNode);
@@ -143,12 +144,12 @@ function collectOperatorNodes(sourceFile: ts.SourceFile): Map<string, OperatorNo
   return found;
 }
 
-function withoutParentheses(node: ts.Expression): ts.Expression {
+function withoutParentheses(node: Expression): Expression {
   return ts.isParenthesizedExpression(node) ? withoutParentheses(node.expression) : node;
 }
 
 /** Whether a type is (or, as a union, may be) a Tensor: an object with a grad_fn and backward. */
-function mayBeTensor(type: ts.Type, checker: ts.TypeChecker): boolean {
+function mayBeTensor(type: Type, checker: TypeChecker): boolean {
   if (type.isUnion()) return type.types.some((member) => mayBeTensor(member, checker));
   const apparent = checker.getApparentType(type);
   return (apparent.flags & ts.TypeFlags.Object) !== 0
@@ -180,9 +181,9 @@ export function rewriteCell(code: string, typesOf: (text: string) => TypedText, 
 /** One pass over the checked text: records operator expressions with a tensor or `any` operand. True if any is new. */
 function findRewrites(typed: TypedText, map: PositionMap, candidates: Map<string, OperatorNode>, found: Map<string, RewriteKind>): boolean {
   const { sourceFile, checker, offset } = typed;
-  const tensorsThisPass = new Set<ts.Node>();
+  const tensorsThisPass = new Set<Node>();
   let changed = false;
-  const classify = (operand: ts.Expression): RewriteKind | undefined => {
+  const classify = (operand: Expression): RewriteKind | undefined => {
     const inner = withoutParentheses(operand);
     if (tensorsThisPass.has(inner) || initializedWithTensor(inner)) return 'tensor';
     const type = checker.getTypeAtLocation(inner);
@@ -190,13 +191,13 @@ function findRewrites(typed: TypedText, map: PositionMap, candidates: Map<string
     return mayBeTensor(type, checker) ? 'tensor' : undefined;
   };
   // `const y = x * 2; y + 1` in one pass: y's declared type is still TypeScript's `number` for `x * 2`.
-  const initializedWithTensor = (expression: ts.Expression): boolean => {
+  const initializedWithTensor = (expression: Expression): boolean => {
     if (!ts.isIdentifier(expression)) return false;
     const declaration = checker.getSymbolAtLocation(expression)?.valueDeclaration;
     return declaration !== undefined && ts.isVariableDeclaration(declaration) && !declaration.type && declaration.initializer !== undefined
       && tensorsThisPass.has(withoutParentheses(declaration.initializer));
   };
-  const visit = (node: ts.Node): void => {
+  const visit = (node: Node): void => {
     ts.forEachChild(node, visit);
     const operator = operatorOf(node);
     if (!operator || node.getStart(sourceFile) < offset) return;
@@ -214,7 +215,7 @@ function findRewrites(typed: TypedText, map: PositionMap, candidates: Map<string
 }
 
 /** The cell's text with the chosen operator expressions written as calls, and its position map. */
-function render(cell: ts.SourceFile, candidates: Map<string, OperatorNode>, chosen: Map<string, RewriteKind>): { text: string; map: PositionMap } {
+function render(cell: SourceFile, candidates: Map<string, OperatorNode>, chosen: Map<string, RewriteKind>): { text: string; map: PositionMap } {
   const code = cell.text;
   const targets = [...chosen.keys()].map((key) => candidates.get(key)!)
     .sort((a, b) => a.getStart(cell) - b.getStart(cell) || b.end - a.end);
@@ -240,7 +241,7 @@ function render(cell: ts.SourceFile, candidates: Map<string, OperatorNode>, chos
     }
     copy(position, end);
   };
-  const emitOperand = (operand: ts.Node): void => emitRange(operand.getStart(cell), operand.end);
+  const emitOperand = (operand: Node): void => emitRange(operand.getStart(cell), operand.end);
   const emitNode = (node: OperatorNode): void => {
     const start = node.getStart(cell);
     const { operator, operands, compound } = operatorOf(node)!;
@@ -270,10 +271,10 @@ const NO_MATCHING_OVERLOAD = 2769;
  * TypeScript's own wording for an operator on operands it cannot take (`Operator '+' cannot be applied to
  * types 'Tensor' and 'string'.`) in place of the overload error of a rewritten call; undefined for other errors.
  */
-export function explainOperatorDiagnostic(typed: TypedText, diagnostic: ts.Diagnostic): string | undefined {
+export function explainOperatorDiagnostic(typed: TypedText, diagnostic: Diagnostic): string | undefined {
   if (diagnostic.code !== NO_MATCHING_OVERLOAD || diagnostic.start === undefined) return undefined;
   const { sourceFile, checker } = typed;
-  const find = (node: ts.Node): ts.CallExpression | undefined => {
+  const find = (node: Node): CallExpression | undefined => {
     if (node.end < diagnostic.start! || node.getStart(sourceFile) > diagnostic.start!) return undefined;
     if (ts.isCallExpression(node) && ts.isIdentifier(node.expression) && node.expression.getStart(sourceFile) === diagnostic.start
       && (node.expression.text === CHECKED_BINARY || node.expression.text === CHECKED_UNARY)) return node;
@@ -292,15 +293,15 @@ export function explainOperatorDiagnostic(typed: TypedText, diagnostic: ts.Diagn
  */
 function findFloatLiterals(typed: TypedText, map: PositionMap, rewrites: CellRewrites, isRuntimeFile: (fileName: string) => boolean): void {
   const { sourceFile, checker, offset } = typed;
-  const visit = (node: ts.Node): void => {
+  const visit = (node: Node): void => {
     ts.forEachChild(node, visit);
     if (!ts.isNumericLiteral(node) || node.getStart(sourceFile) < offset || !isWrittenAsFloat(node.text, node.getText(sourceFile)) || !Number.isInteger(Number(node.text))) return;
-    let literal: ts.Node = node;
+    let literal: Node = node;
     if (ts.isPrefixUnaryExpression(literal.parent) && unaryOperators.has(literal.parent.operator)) literal = literal.parent;
-    let argument: ts.Node = literal;
+    let argument: Node = literal;
     while (ts.isParenthesizedExpression(argument.parent) || ts.isArrayLiteralExpression(argument.parent)) argument = argument.parent;
     const call = argument.parent;
-    if (!(ts.isCallExpression(call) || ts.isNewExpression(call)) || !call.arguments?.includes(argument as ts.Expression)) return;
+    if (!(ts.isCallExpression(call) || ts.isNewExpression(call)) || !call.arguments?.includes(argument as Expression)) return;
     if (!callsRuntime(call, checker, isRuntimeFile)) return;
     rewrites.floats.add(spanKey(map.toOriginal(literal.getStart(sourceFile) - offset), map.toOriginal(literal.end - offset, true)));
   };
@@ -311,7 +312,7 @@ function isWrittenAsFloat(value: string, written: string): boolean {
   return !/^0[xob]/i.test(written) && /[.eE]/.test(written) && value !== '';
 }
 
-function callsRuntime(call: ts.CallExpression | ts.NewExpression, checker: ts.TypeChecker, isRuntimeFile: (fileName: string) => boolean): boolean {
+function callsRuntime(call: CallExpression | NewExpression, checker: TypeChecker, isRuntimeFile: (fileName: string) => boolean): boolean {
   if (ts.isIdentifier(call.expression) && call.expression.text === CHECKED_BINARY) return true;
   const declaration = checker.getResolvedSignature(call)?.declaration;
   return declaration !== undefined && isRuntimeFile(declaration.getSourceFile().fileName);
@@ -321,27 +322,27 @@ function callsRuntime(call: ts.CallExpression | ts.NewExpression, checker: ts.Ty
  * A transformer for the compiled cell: the chosen operator expressions become calls to the dispatchers on
  * `runtimeGlobal` (`binary`, `unary`, `inplace`, `inplaceMember`), float literals `new Number(...)`.
  */
-export function operatorTransformer(rewrites: CellRewrites, runtimeGlobal: string): ts.TransformerFactory<ts.SourceFile> {
+export function operatorTransformer(rewrites: CellRewrites, runtimeGlobal: string): TransformerFactory<SourceFile> {
   return (context) => (sourceFile) => {
     if (rewrites.operators.size === 0 && rewrites.floats.size === 0) return sourceFile;
     const factory = context.factory;
-    const dispatcher = (name: string, args: ts.Expression[]): ts.CallExpression => factory.createCallExpression(
+    const dispatcher = (name: string, args: Expression[]): CallExpression => factory.createCallExpression(
       factory.createPropertyAccessExpression(factory.createIdentifier(runtimeGlobal), name), undefined, args);
-    const visit = (node: ts.Node): ts.Node => {
+    const visit = (node: Node): Node => {
       const key = node.pos >= 0 ? spanKey(node.getStart(sourceFile), node.end) : '';
       const visited = ts.visitEachChild(node, visit, context);
       if (rewrites.floats.has(key) && (ts.isNumericLiteral(node) || ts.isPrefixUnaryExpression(node))) {
-        return ts.setTextRange(factory.createNewExpression(factory.createIdentifier('Number'), undefined, [visited as ts.Expression]), node);
+        return ts.setTextRange(factory.createNewExpression(factory.createIdentifier('Number'), undefined, [visited as Expression]), node);
       }
       const rewritten = rewrites.operators.has(key) ? operatorOf(node) : undefined;
       if (!rewritten) return visited;
       const { operator, compound } = rewritten;
       const op = factory.createStringLiteral(operator);
-      let replacement: ts.Expression;
+      let replacement: Expression;
       if (ts.isPrefixUnaryExpression(visited)) {
         replacement = dispatcher('unary', [op, visited.operand]);
       } else {
-        const { left, right } = visited as ts.BinaryExpression;
+        const { left, right } = visited as BinaryExpression;
         replacement = compound ? compoundAssignment(factory, dispatcher, op, left, right) : dispatcher('binary', [op, left, right]);
       }
       return ts.setTextRange(replacement, node);
@@ -354,9 +355,9 @@ export function operatorTransformer(rewrites: CellRewrites, runtimeGlobal: strin
  * `target op= value`: in place on a tensor, as Python's `__iadd__` and friends. The target's object and key
  * are evaluated once: through `inplaceMember(op, object, key, value)` unless reading them twice is harmless.
  */
-function compoundAssignment(factory: ts.NodeFactory, dispatcher: (name: string, args: ts.Expression[]) => ts.Expression,
-  op: ts.StringLiteral, target: ts.Expression, value: ts.Expression): ts.Expression {
-  const harmless = (object: ts.Expression): boolean => ts.isIdentifier(object) || object.kind === ts.SyntaxKind.ThisKeyword || object.kind === ts.SyntaxKind.SuperKeyword;
+function compoundAssignment(factory: NodeFactory, dispatcher: (name: string, args: Expression[]) => Expression,
+  op: StringLiteral, target: Expression, value: Expression): Expression {
+  const harmless = (object: Expression): boolean => ts.isIdentifier(object) || object.kind === ts.SyntaxKind.ThisKeyword || object.kind === ts.SyntaxKind.SuperKeyword;
   if (ts.isPropertyAccessExpression(target) && !harmless(target.expression) && ts.isIdentifier(target.name)) {
     return dispatcher('inplaceMember', [op, target.expression, factory.createStringLiteral(target.name.text), value]);
   }

@@ -4,7 +4,8 @@
  * replaces them), function declarations stay at script level (hoisted), imports become awaited dynamic
  * imports, and the last expression statement becomes the cell's value.
  */
-import ts from 'typescript';
+import type { BindingElement, BindingName, CompilerOptions, Diagnostic, Expression, Identifier, ImportDeclaration, ModifierLike, Node, NodeArray, NodeFactory, SourceFile, Statement, StringLiteral, TransformationContext } from 'typescript';
+import ts from './typescript.js';
 import { operatorTransformer, type CellRewrites } from './operators.js';
 
 /** The global object through which compiled cells reach the interpreter (imports). */
@@ -16,10 +17,10 @@ export interface CompiledCell {
   sourceMap: string;
   isAsync: boolean;
   /** Syntax errors found while transpiling (the cell cannot run). */
-  diagnostics: ts.Diagnostic[];
+  diagnostics: Diagnostic[];
 }
 
-const compilerOptions: ts.CompilerOptions = {
+const compilerOptions: CompilerOptions = {
   target: ts.ScriptTarget.ES2022,
   module: ts.ModuleKind.ESNext,
   sourceMap: true,
@@ -50,16 +51,16 @@ export function compileCell(code: string, fileName: string, rewrites?: CellRewri
   return { script, sourceMap: output.sourceMapText ?? '', isAsync, diagnostics: output.diagnostics ?? [] };
 }
 
-function rewriteTopLevel(context: ts.TransformationContext, sourceFile: ts.SourceFile): { sourceFile: ts.SourceFile; isAsync: boolean } {
+function rewriteTopLevel(context: TransformationContext, sourceFile: SourceFile): { sourceFile: SourceFile; isAsync: boolean } {
   const factory = context.factory;
   const globals = new Set<string>();
-  const hoistedFunctions: ts.Statement[] = [];
-  const body: ts.Statement[] = [];
+  const hoistedFunctions: Statement[] = [];
+  const body: Statement[] = [];
   let isAsync = false;
   let moduleCount = 0;
   const statements = sourceFile.statements;
 
-  const assignTo = (name: ts.Identifier, value: ts.Expression, original: ts.Node): ts.Statement => {
+  const assignTo = (name: Identifier, value: Expression, original: Node): Statement => {
     globals.add(name.text);
     return ts.setTextRange(factory.createExpressionStatement(factory.createAssignment(factory.createIdentifier(name.text), value)), original);
   };
@@ -88,7 +89,7 @@ function rewriteTopLevel(context: ts.TransformationContext, sourceFile: ts.Sourc
         if (declaration.initializer) {
           const target = bindingTarget(factory, declaration.name);
           body.push(ts.setTextRange(factory.createExpressionStatement(
-            factory.createAssignment(target as ts.Identifier, declaration.initializer)), declaration));
+            factory.createAssignment(target as Identifier, declaration.initializer)), declaration));
         } else if (!isVar && ts.isIdentifier(declaration.name)) {
           body.push(assignTo(declaration.name, factory.createVoidZero(), declaration));
         }
@@ -113,15 +114,15 @@ function rewriteTopLevel(context: ts.TransformationContext, sourceFile: ts.Sourc
   return { sourceFile: factory.updateSourceFile(sourceFile, [...declarations, ...hoistedFunctions, wrapper]), isAsync };
 }
 
-function importAsAssignments(factory: ts.NodeFactory, statement: ts.ImportDeclaration, moduleName: string, globals: Set<string>): ts.Statement[] {
-  const specifier = (statement.moduleSpecifier as ts.StringLiteral).text;
+function importAsAssignments(factory: NodeFactory, statement: ImportDeclaration, moduleName: string, globals: Set<string>): Statement[] {
+  const specifier = (statement.moduleSpecifier as StringLiteral).text;
   const loaded = factory.createAwaitExpression(factory.createCallExpression(
     factory.createPropertyAccessExpression(factory.createIdentifier(CELL_RUNTIME_GLOBAL), 'import'), undefined,
     [factory.createStringLiteral(specifier)]));
   const clause = statement.importClause;
   if (!clause) return [ts.setTextRange(factory.createExpressionStatement(loaded), statement)];
   const moduleVariable = factory.createIdentifier(moduleName);
-  const statements: ts.Statement[] = [ts.setTextRange(factory.createVariableStatement(undefined, factory.createVariableDeclarationList(
+  const statements: Statement[] = [ts.setTextRange(factory.createVariableStatement(undefined, factory.createVariableDeclarationList(
     [factory.createVariableDeclaration(moduleVariable, undefined, undefined, loaded)], ts.NodeFlags.Const)), statement)];
   const bind = (local: string, exported: string | undefined) => {
     globals.add(local);
@@ -140,20 +141,20 @@ function importAsAssignments(factory: ts.NodeFactory, statement: ts.ImportDeclar
   return statements;
 }
 
-function withoutExport(modifiers: ts.NodeArray<ts.ModifierLike> | undefined): ts.ModifierLike[] | undefined {
+function withoutExport(modifiers: NodeArray<ModifierLike> | undefined): ModifierLike[] | undefined {
   return modifiers?.filter((modifier) => modifier.kind !== ts.SyntaxKind.ExportKeyword && modifier.kind !== ts.SyntaxKind.DefaultKeyword);
 }
 
 /** The identifiers a binding name (identifier or destructuring pattern) declares. */
-export function boundNames(name: ts.BindingName): string[] {
+export function boundNames(name: BindingName): string[] {
   if (ts.isIdentifier(name)) return [name.text];
   return name.elements.flatMap((element) => (ts.isOmittedExpression(element) ? [] : boundNames(element.name)));
 }
 
 /** A destructuring binding pattern as the equivalent assignment target. */
-function bindingTarget(factory: ts.NodeFactory, name: ts.BindingName): ts.Expression {
+function bindingTarget(factory: NodeFactory, name: BindingName): Expression {
   if (ts.isIdentifier(name)) return factory.createIdentifier(name.text);
-  const withDefault = (element: ts.BindingElement): ts.Expression => {
+  const withDefault = (element: BindingElement): Expression => {
     const target = bindingTarget(factory, element.name);
     return element.initializer ? factory.createAssignment(target, element.initializer) : target;
   };
@@ -168,14 +169,14 @@ function bindingTarget(factory: ts.NodeFactory, name: ts.BindingName): ts.Expres
     if (!element.propertyName && ts.isIdentifier(element.name)) {
       return factory.createShorthandPropertyAssignment(element.name.text, element.initializer);
     }
-    return factory.createPropertyAssignment(element.propertyName ?? (element.name as ts.Identifier).text, withDefault(element));
+    return factory.createPropertyAssignment(element.propertyName ?? (element.name as Identifier).text, withDefault(element));
   }));
 }
 
 /** Sends `import(x)` anywhere in the cell through the runtime's resolution (working directory, then tsgrad's packages). */
-function routeDynamicImports(context: ts.TransformationContext, sourceFile: ts.SourceFile): ts.SourceFile {
+function routeDynamicImports(context: TransformationContext, sourceFile: SourceFile): SourceFile {
   const factory = context.factory;
-  const visit = (node: ts.Node): ts.Node => {
+  const visit = (node: Node): Node => {
     const visited = ts.visitEachChild(node, visit, context);
     if (!ts.isCallExpression(visited) || visited.expression.kind !== ts.SyntaxKind.ImportKeyword) return visited;
     return factory.updateCallExpression(visited,
@@ -188,9 +189,9 @@ function routeDynamicImports(context: ts.TransformationContext, sourceFile: ts.S
  * Routes the cell's own awaits through the runtime's `interruptible`, so that an interrupt while the cell
  * awaits stops the cell there instead of letting it carry on in the background.
  */
-function interruptibleAwaits<T extends ts.Node>(context: ts.TransformationContext, node: T): T {
+function interruptibleAwaits<T extends Node>(context: TransformationContext, node: T): T {
   const factory = context.factory;
-  const visit = (child: ts.Node): ts.Node => {
+  const visit = (child: Node): Node => {
     if (ts.isFunctionLike(child) || ts.isClassStaticBlockDeclaration(child)) return child;
     const visited = ts.visitEachChild(child, visit, context);
     if (!ts.isAwaitExpression(visited)) return visited;
@@ -201,7 +202,7 @@ function interruptibleAwaits<T extends ts.Node>(context: ts.TransformationContex
 }
 
 /** Whether `node` awaits outside any nested function (top-level await, `for await`). */
-function containsTopLevelAwait(node: ts.Node): boolean {
+function containsTopLevelAwait(node: Node): boolean {
   if (ts.isAwaitExpression(node) || (ts.isForOfStatement(node) && node.awaitModifier)) return true;
   if (ts.isFunctionLike(node) || ts.isClassStaticBlockDeclaration(node)) return false;
   if (ts.isVariableDeclarationList(node) && (node.flags & ts.NodeFlags.AwaitUsing) === ts.NodeFlags.AwaitUsing) return true;

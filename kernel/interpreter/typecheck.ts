@@ -7,7 +7,8 @@
  * that ran is kept as `cell_N.ts` with its own names exported; the program only grows by cells that declare
  * something, and unchanged files are reused from one check to the next.
  */
-import ts from 'typescript';
+import type { CompilerOptions, IScriptSnapshot, LanguageService, LanguageServiceHost, ModuleResolutionCache, ModuleResolutionHost, Node, SourceFile } from 'typescript';
+import ts from './typescript.js';
 import path from 'node:path';
 import { boundNames } from './transform.js';
 import { codePointToUtf16, lineAndColumn, utf16ToCodePoint } from './positions.js';
@@ -41,7 +42,7 @@ interface Declared {
   mutable: boolean;
 }
 
-const compilerOptions: ts.CompilerOptions = {
+const compilerOptions: CompilerOptions = {
   target: ts.ScriptTarget.ES2022,
   module: ts.ModuleKind.ESNext,
   moduleResolution: ts.ModuleResolutionKind.Bundler,
@@ -66,7 +67,7 @@ export class CellChecker {
   private readonly owners = new Map<string, { file: string; mutable: boolean }>();
   private readonly scratchFile: string;
   private readonly globalsFile: string;
-  private readonly service: ts.LanguageService;
+  private readonly service: LanguageService;
   private prefixLength = 0;
   /** Leads from the scratch file's rewritten cell (operators on tensors as calls) back to the cell's text. */
   private scratchMap = PositionMap.identity(0);
@@ -81,10 +82,10 @@ export class CellChecker {
     this.setFile(this.globalsFile, options.globalsDeclaration);
     this.setFile(this.scratchFile, 'export {};');
     const resolutionCache = ts.createModuleResolutionCache(options.cwd, (name) => name, compilerOptions);
-    const diskSnapshots = new Map<string, ts.IScriptSnapshot | undefined>();
+    const diskSnapshots = new Map<string, IScriptSnapshot | undefined>();
     const fallbackImporter = path.join(options.packageRoot, 'index.ts');
     // getModuleResolutionCache is read by the service though its host type omits it; it spares re-reading package.json files.
-    const host: ts.LanguageServiceHost & ts.ModuleResolutionHost & { getModuleResolutionCache(): ts.ModuleResolutionCache } = {
+    const host: LanguageServiceHost & ModuleResolutionHost & { getModuleResolutionCache(): ModuleResolutionCache } = {
       getCompilationSettings: () => compilerOptions,
       getScriptFileNames: () => [this.globalsFile, ...this.history.keys(), this.scratchFile],
       getScriptVersion: (fileName) => String(this.files.get(fileName)?.version ?? 0),
@@ -260,12 +261,12 @@ export class CellChecker {
   }
 }
 
-function parse(code: string): ts.SourceFile {
+function parse(code: string): SourceFile {
   return ts.createSourceFile('cell.ts', code, ts.ScriptTarget.ES2022, false, ts.ScriptKind.TS);
 }
 
 /** Names a cell declares at top level (values, types, imports), and whether each stays assignable. */
-function declaredNames(sourceFile: ts.SourceFile): Declared[] {
+function declaredNames(sourceFile: SourceFile): Declared[] {
   const names: Declared[] = [];
   const add = (name: string, mutable = false) => names.push({ name, mutable });
   for (const statement of sourceFile.statements) {
@@ -292,9 +293,9 @@ function declaredNames(sourceFile: ts.SourceFile): Declared[] {
   return [...unique.values()];
 }
 
-function usedIdentifiers(sourceFile: ts.SourceFile): Set<string> {
+function usedIdentifiers(sourceFile: SourceFile): Set<string> {
   const used = new Set<string>();
-  const visit = (node: ts.Node): void => {
+  const visit = (node: Node): void => {
     if (ts.isIdentifier(node)) used.add(node.text);
     ts.forEachChild(node, visit);
   };
