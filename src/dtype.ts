@@ -21,6 +21,8 @@ export class DType {
     /** Legacy tensor type name used in messages, e.g. `torch.FloatTensor`. */
     readonly legacyTypeName: string,
     private readonly arrayType: new (n: number) => Storage,
+    /** @internal Position in promotion order: bool < int64 < float32 < float64. */
+    readonly _rank: number,
   ) {}
 
   /** True for float32 and float64. */
@@ -57,13 +59,13 @@ export class DType {
 }
 
 /** 32-bit float, PyTorch's default dtype. */
-export const float32 = new DType('float32', 4, Category.Floating, 'torch.FloatTensor', Float32Array);
+export const float32 = new DType('float32', 4, Category.Floating, 'torch.FloatTensor', Float32Array, 2);
 /** 64-bit float. */
-export const float64 = new DType('float64', 8, Category.Floating, 'torch.DoubleTensor', Float64Array);
+export const float64 = new DType('float64', 8, Category.Floating, 'torch.DoubleTensor', Float64Array, 3);
 /** 64-bit integer, stored as integral doubles (exact to 2^53). */
-export const int64 = new DType('int64', 8, Category.Integral, 'torch.LongTensor', Float64Array);
+export const int64 = new DType('int64', 8, Category.Integral, 'torch.LongTensor', Float64Array, 1);
 /** Boolean, one byte per element. */
-export const bool = new DType('bool', 1, Category.Bool, 'torch.BoolTensor', Uint8Array);
+export const bool = new DType('bool', 1, Category.Bool, 'torch.BoolTensor', Uint8Array, 0);
 
 /** Aliases PyTorch accepts for the same objects. */
 export const float = float32;
@@ -87,11 +89,9 @@ export function set_default_dtype(dtype: DType): void {
   defaultFloat = dtype;
 }
 
-const rank = new Map<DType, number>([[bool, 0], [int64, 1], [float32, 2], [float64, 3]]);
-
 /** `torch.promote_types`: the smallest dtype both can be converted to. */
 export function promote_types(a: DType, b: DType): DType {
-  return rank.get(a)! >= rank.get(b)! ? a : b;
+  return a._rank >= b._rank ? a : b;
 }
 
 /** What an operand contributes to `result_type`: a dimensioned tensor, a 0-dim tensor, or a Python scalar. */

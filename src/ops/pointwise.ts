@@ -251,9 +251,10 @@ export function rsub(a: Tensor, b: Operand, alpha = 1): Tensor {
 export function mul(a: Tensor, b: Operand): Tensor {
   const dtype = promote2(a, b);
   const out = binaryForward(mulKernel, a, b, dtype);
-  if (!needsRecording([a, tensorOrNull(b)])) return out;
   const other = tensorOrNull(b);
-  return record(MulBackward0, out, [a, other], [other?.requires_grad ? a : null, a.requires_grad ? other : null], binaryAttrs(a, b));
+  const inputs = [a, other];
+  if (!needsRecording(inputs)) return out;
+  return record(MulBackward0, out, inputs, [other?.requires_grad ? a : null, a.requires_grad ? other : null], binaryAttrs(a, b));
 }
 
 /** True division (DivBackward0); integer operands give the default float dtype. */

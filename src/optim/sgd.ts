@@ -1,9 +1,10 @@
 /** `torch.optim.SGD`: stochastic gradient descent with optional momentum, dampening, Nesterov and weight decay. */
 import { ValueError } from '../errors.js';
+import type { Storage } from '../dtype.js';
 import type { Tensor } from '../tensor.js';
 import {
   Optimizer, REQUIRED, arithmeticOf, numberOf, stateTensor, updateInPlace, valuesOf,
-  type ParamGroup, type ParamGroupSpec,
+  type Arithmetic, type ParamGroup, type ParamGroupSpec,
 } from './optimizer.js';
 
 /** Options of `SGD` (PyTorch's keyword arguments; `lr` is required, as in PyTorch 1.13). */
@@ -44,6 +45,11 @@ export class SGD extends Optimizer {
       const { round, fused } = arithmeticOf(param);
       const grad = valuesOf(gradTensor);
       const state = this.stateOf(param, () => ({ momentum_buffer: null }));
+      if (momentum === 0 && weightDecay === 0 && !maximize) {
+        const step = round(-lr);
+        updateInPlace(param, (values) => addScaled(values, grad, step, fused));
+        continue;
+      }
       // The momentum buffer starts as a copy of the first step's direction.
       const firstStep = momentum !== 0 && state.momentum_buffer === null;
       if (firstStep) state.momentum_buffer = stateTensor(param);
@@ -67,4 +73,12 @@ export class SGD extends Optimizer {
       if (buffer !== null && !firstStep) buffer._versionCounter.value++;
     }
   }
+}
+
+/**
+ * Plain SGD's `p.add_(grad, alpha=-lr)`, one fused rounding per element; its own loop (no per-element
+ * option checks, `fused` called from one site) runs the common case about twice as fast.
+ */
+function addScaled(values: Storage, grad: Storage, step: number, fused: Arithmetic['fused']): void {
+  for (let i = 0; i < values.length; i++) values[i] = fused(grad[i], step, values[i]);
 }
