@@ -21,13 +21,41 @@ function checkSameDtype(a: Tensor, b: Tensor): void {
   }
 }
 
-const MmBackward0 = derivative({
+/** Which operands of a matrix product were column-major (transposed contiguous, like nn.Linear's `weight.t()`). */
+interface ProductLayout {
+  mat1ColumnMajor: boolean;
+  mat2ColumnMajor: boolean;
+}
+
+/** PyTorch's layout test: strides `[1, rows]`. */
+function columnMajor(x: Tensor): boolean {
+  return x._strides[0] === 1 && x._strides[1] === x._shape[0];
+}
+
+function productLayout(mat1: Tensor, mat2: Tensor): ProductLayout {
+  return { mat1ColumnMajor: columnMajor(mat1), mat2ColumnMajor: columnMajor(mat2) };
+}
+
+/**
+ * `grad · mat2ᵀ`; for a column-major mat1, `(mat2 · gradᵀ)ᵀ` (the same sums), so that the gradient comes
+ * out in mat1's layout and needs no copy on its way into `.grad`, as PyTorch's mm_mat1_backward.
+ */
+function mat1Gradient(grad: Tensor, mat2: Tensor, layout: ProductLayout): Tensor {
+  return layout.mat1ColumnMajor ? t(mm(mat2, t(grad))) : mm(grad, t(mat2));
+}
+
+/** `mat1ᵀ · grad`; for a column-major mat2, `(gradᵀ · mat1)ᵀ`, as PyTorch's mm_mat2_backward. */
+function mat2Gradient(grad: Tensor, mat1: Tensor, layout: ProductLayout): Tensor {
+  return layout.mat2ColumnMajor ? t(mm(t(grad), mat1)) : mm(t(mat1), grad);
+}
+
+const MmBackward0 = derivative<ProductLayout>({
   name: 'MmBackward0',
   saved: ['self', 'mat2'],
   formulas: { self: 'grad.mm(mat2.t())', mat2: 'self.t().mm(grad)' },
-  backward: (grad, [self, mat2], _at, node) => [
-    node.needs(0) ? mm(grad, t(mat2)) : null,
-    node.needs(1) ? mm(t(self), grad) : null,
+  backward: (grad, [self, mat2], at, node) => [
+    node.needs(0) ? mat1Gradient(grad, mat2, at) : null,
+    node.needs(1) ? mat2Gradient(grad, self, at) : null,
   ],
 });
 
@@ -58,15 +86,21 @@ const DotBackward0 = derivative({
   backward: (grad, [self, other], _at, node) => [node.needs(0) ? mul(other, grad) : null, node.needs(1) ? mul(self, grad) : null],
 });
 
-const AddmmBackward0 = derivative<{ shape: readonly number[]; beta: number; alpha: number }>({
+interface AddmmAttrs extends ProductLayout {
+  shape: readonly number[];
+  beta: number;
+  alpha: number;
+}
+
+const AddmmBackward0 = derivative<AddmmAttrs>({
   name: 'AddmmBackward0',
   saved: ['mat1', 'mat2'],
   scalars: ['alpha', 'beta'],
   formulas: { self: 'grad * beta', mat1: 'grad.mm(mat2.t()) * alpha', mat2: 'mat1.t().mm(grad) * alpha' },
   backward: (grad, [mat1, mat2], at, node) => [
     node.needs(0) ? sumToShape(at.beta === 1 ? grad : mul(grad, at.beta), at.shape) : null,
-    node.needs(1) ? scaled(mm(grad, t(mat2)), at.alpha) : null,
-    node.needs(2) ? scaled(mm(t(mat1), grad), at.alpha) : null,
+    node.needs(1) ? scaled(mat1Gradient(grad, mat2, at), at.alpha) : null,
+    node.needs(2) ? scaled(mat2Gradient(grad, mat1, at), at.alpha) : null,
   ],
 });
 
@@ -96,7 +130,7 @@ export function mm(a: Tensor, b: Tensor): Tensor {
   checkMatrices(a, b);
   const out = matrixProduct(a, b);
   if (!needsRecording([a, b])) return out;
-  return record(MmBackward0, out, [a, b], [b.requires_grad ? a : null, a.requires_grad ? b : null]);
+  return record(MmBackward0, out, [a, b], [b.requires_grad ? a : null, a.requires_grad ? b : null], productLayout(a, b));
 }
 
 /** `beta * self + alpha * mat1 @ mat2` (AddmmBackward0), as nn.Linear computes 2-D inputs. */
@@ -115,7 +149,8 @@ export function addmm(self: Tensor, mat1: Tensor, mat2: Tensor, beta = 1, alpha 
     addInPlace(out, seed);
   }
   if (!needsRecording([self, mat1, mat2])) return out;
-  return record(AddmmBackward0, out, [self, mat1, mat2], [mat2.requires_grad ? mat1 : null, mat1.requires_grad ? mat2 : null], { shape: self._shape, beta, alpha });
+  const attrs: AddmmAttrs = { shape: self._shape, beta, alpha, ...productLayout(mat1, mat2) };
+  return record(AddmmBackward0, out, [self, mat1, mat2], [mat2.requires_grad ? mat1 : null, mat1.requires_grad ? mat2 : null], attrs);
 }
 
 function scaleInPlace(t: Tensor, factor: number): void {
