@@ -54,7 +54,6 @@ const CASCADE_LEVELS = 4;
 const ILP = 4;
 /** Float32 accumulators of cascadeSumFloat32: four cascade levels of 4 (ILP) × 8 (AVX2 lanes) sums. */
 const cascade = new Float32Array(CASCADE_LEVELS * ILP * 8);
-const rounded = new Float32Array(1);
 
 /**
  * Sums `n` contiguous float32 values from `offset` in the order of PyTorch 1.13's CPU sum (ATen's cascade_sum
@@ -69,10 +68,13 @@ export function cascadeSumFloat32(x: Float32Array, offset: number, n: number): n
   const vectors = Math.floor(n / lanes);
   const rows = Math.floor(vectors / ILP);
   const acc = cascade;
-  acc.fill(0);
   const levelPower = Math.max(4, Math.floor(ceilLog2(rows) / CASCADE_LEVELS));
   const levelStep = 1 << levelPower;
   const levelMask = levelStep - 1;
+  // Upper levels only fill once a whole group was summed; below that they would add only +0 (the float32
+  // sums start at +0, so they are never -0 and adding +0 changes nothing): short rows skip them.
+  const grouped = rows >= levelStep;
+  acc.fill(0, 0, grouped ? CASCADE_LEVELS * width : width);
   let i = 0;
   let p = offset;
   while (i + levelStep <= rows) {
@@ -113,7 +115,7 @@ export function cascadeSumFloat32(x: Float32Array, offset: number, n: number): n
   for (; i < rows; i++) {
     for (let c = 0; c < width; c++, p++) acc[c] += x[p];
   }
-  for (let level = 1; level < CASCADE_LEVELS; level++) {
+  for (let level = 1; grouped && level < CASCADE_LEVELS; level++) {
     for (let c = 0; c < width; c++) acc[c] += acc[level * width + c];
   }
   for (let v = rows * ILP; v < vectors; v++) {
@@ -122,11 +124,10 @@ export function cascadeSumFloat32(x: Float32Array, offset: number, n: number): n
   for (let k = 1; k < ILP; k++) {
     for (let lane = 0; lane < lanes; lane++) acc[lane] += acc[k * lanes + lane];
   }
-  const total = rounded;
-  total[0] = 0;
-  for (let end = offset + n; p < end; p++) total[0] += x[p];
-  for (let lane = 0; lane < lanes; lane++) total[0] += acc[lane];
-  return total[0];
+  let total = 0;
+  for (let end = offset + n; p < end; p++) total = Math.fround(total + x[p]);
+  for (let lane = 0; lane < lanes; lane++) total = Math.fround(total + acc[lane]);
+  return total;
 }
 
 /** c10's CeilLog2: the bits needed for x - 1 (1 for x ≤ 2). */

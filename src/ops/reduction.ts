@@ -38,7 +38,7 @@ function reducedShape(shape: readonly number[], flags: readonly boolean[], keepd
 
 /** Stores float64 results into a new tensor of `dtype` and `shape`. */
 function fromFloat64(values: Float64Array, shape: number[], dtype: DType): Tensor {
-  const buffer = dtype.category === Category.Bool ? Uint8Array.from(values, (v) => (v ? 1 : 0)) : dtype === float32 ? Float32Array.from(values) : values;
+  const buffer = dtype.category === Category.Bool ? Uint8Array.from(values, (v) => (v ? 1 : 0)) : dtype === float32 ? new Float32Array(values) : values;
   return Tensor._make(buffer, shape, contiguousStrides(shape), 0, dtype);
 }
 
