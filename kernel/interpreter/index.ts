@@ -40,6 +40,11 @@ export function createInterpreter(options: InterpreterOptions = {}): Interpreter
 }
 
 const liveInterpreters = new Set<WorkerInterpreter>();
+/**
+ * Only the process's first worker writes the compiler's code cache: a later one runs under the V8 flags the first
+ * set at run time (--optimize-for-size), and a cache made under them would be refused at the next start.
+ */
+let mayWriteCodeCache = true;
 let sigintHandlerInstalled = false;
 
 /** Runs TypeScript cells in a worker thread and answers for them on the main thread. */
@@ -170,7 +175,8 @@ class WorkerInterpreter implements Interpreter {
   }
 
   private startWorker(): void {
-    const setup: WorkerSetup = { runningFlag: this.runningFlag, cwd: this.cwd };
+    const setup: WorkerSetup = { runningFlag: this.runningFlag, cwd: this.cwd, writeCodeCache: mayWriteCodeCache };
+    mayWriteCodeCache = false;
     const worker = new Worker(workerEntry(), { workerData: setup, stdout: false, stderr: false, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
     this.worker = worker;
     worker.on('message', (message: FromWorker) => this.onMessage(message));

@@ -6,6 +6,8 @@ export interface WorkerSetup {
   /** Int32 flag, 1 while the worker runs cell code synchronously (then SIGINT can break it). */
   runningFlag: SharedArrayBuffer;
   cwd: string;
+  /** Whether to write the compiler's code cache if it was missing (only before V8 flags change at run time). */
+  writeCodeCache: boolean;
 }
 
 /** Requests to the worker; each is answered by a `reply` with the same id. */

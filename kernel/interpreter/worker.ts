@@ -2,6 +2,8 @@
  * The interpreter's worker thread: it owns the persistent global scope where cells run, the TypeScript
  * compiler and the LanguageService. The main thread keeps serving sockets while a cell runs here.
  */
+// First: the modules below load TypeScript, which this one has already taken from the code cache.
+import { typescriptLoad } from './preload-typescript.js';
 import { Console } from 'node:console';
 import { existsSync } from 'node:fs';
 import { isBuiltin, SourceMap } from 'node:module';
@@ -77,6 +79,8 @@ if (runtime?.binaryOperator) Object.assign(cellRuntime, createCellOperators(runt
 
 const checker = new CellChecker({ cwd: setup.cwd, packageRoot, globalsDeclaration: globalsDeclaration(torch !== undefined) });
 checker.diagnostics('const warm: number[] = [1].map((value) => value + 1);\ndisplay(warm);\nconsole.log(typeof torch);');
+// Now, with the functions the check compiled, and before the flag below, which V8 would find changed at the next start.
+if (setup.writeCodeCache) typescriptLoad.saveCache();
 // Set after the warm-up, which it would slow: V8 reads it when sizing the heap, and keeps the heap small across cells.
 v8.setFlagsFromString('--optimize-for-size');
 
