@@ -13,11 +13,11 @@ export const CELL_RUNTIME_GLOBAL = '__tsgrad';
 
 /** A compiled cell: the script text, its source map (to the cell's TypeScript) and whether it awaits. */
 export interface CompiledCell {
-  script: string;
-  sourceMap: string;
-  isAsync: boolean;
+  readonly script: string;
+  readonly sourceMap: string;
+  readonly isAsync: boolean;
   /** Syntax errors found while transpiling (the cell cannot run). */
-  diagnostics: Diagnostic[];
+  readonly diagnostics: readonly Diagnostic[];
 }
 
 const compilerOptions: CompilerOptions = {
@@ -29,14 +29,35 @@ const compilerOptions: CompilerOptions = {
 };
 
 /**
+ * How many distinct cells keep their compiled form. Transpiling builds a program and a type checker each time,
+ * most of a small cell's time and garbage; a cell run again (with the same rewrites) skips it.
+ */
+const COMPILED_CELLS_KEPT = 64;
+const compiledCells = new Map<string, CompiledCell>();
+
+/**
  * Compiles a cell's TypeScript into a script that runs in the shared global scope, with the operator
  * rewrites the checker found (`CellChecker.rewrites`).
  */
-export function compileCell(code: string, fileName: string, rewrites?: CellRewrites): CompiledCell {
+export function compileCell(code: string, rewrites?: CellRewrites): CompiledCell {
+  const key = `${rewrites ? JSON.stringify([[...rewrites.operators], [...rewrites.floats]]) : ''}\0${code}`;
+  let compiled = compiledCells.get(key);
+  if (compiled) {
+    // Re-inserted below as the most recently used; the least recently used is the first to go.
+    compiledCells.delete(key);
+  } else {
+    compiled = transpileCell(code, rewrites);
+    if (compiledCells.size >= COMPILED_CELLS_KEPT) compiledCells.delete(compiledCells.keys().next().value!);
+  }
+  compiledCells.set(key, compiled);
+  return compiled;
+}
+
+function transpileCell(code: string, rewrites: CellRewrites | undefined): CompiledCell {
   let isAsync = false;
   const output = ts.transpileModule(code, {
     compilerOptions,
-    fileName,
+    fileName: 'cell.ts',
     reportDiagnostics: true,
     transformers: {
       before: rewrites ? [operatorTransformer(rewrites, CELL_RUNTIME_GLOBAL)] : [],

@@ -126,7 +126,7 @@ async function execute(request: Extract<WorkerRequest, { kind: 'execute' }>): Pr
     }
   }
   const fileName = `tsgrad-cell-${++compiledCells}`;
-  const compiled = compileCell(request.code, `${fileName}.ts`, checker.rewrites(request.code));
+  const compiled = compileCell(request.code, checker.rewrites(request.code));
   if (compiled.diagnostics.length > 0) return { status: 'error', ...syntaxError(request.code, compiled.diagnostics[0]!) };
   cells.set(fileName, {
     label, sourceMap: () => new SourceMap(JSON.parse(compiled.sourceMap)), lines: request.code.split('\n'),
@@ -191,7 +191,7 @@ async function evaluateExpressions(expressions: Record<string, string>): Promise
   for (const [name, expression] of Object.entries(expressions)) {
     try {
       const fileName = `tsgrad-expression-${++compiledCells}`;
-      const compiled = compileCell(expression, `${fileName}.ts`, checker.rewrites(expression));
+      const compiled = compileCell(expression, checker.rewrites(expression));
       if (compiled.diagnostics.length > 0) {
         results[name] = { status: 'error', ...syntaxError(expression, compiled.diagnostics[0]!) };
         continue;
