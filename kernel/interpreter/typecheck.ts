@@ -4,8 +4,10 @@
  * Every cell is a module of its own, so re-declaring a name in a later cell is never a conflict. A cell sees
  * the names of earlier cells through a one-line prefix: `let`/`var` names are re-declared with the type they
  * had (so they stay assignable), every other name is imported from the cell that last declared it. A cell
- * that ran is kept as `cell_N.ts` with its own names exported; the program only grows by cells that declare
- * something, and unchanged files are reused from one check to the next.
+ * that ran is kept as `cell_N.ts` with its own names exported. The program's root files stay the same from one
+ * check to the next (the globals, cells that augment the global scope, the scratch file), earlier cells come in
+ * through the imports of the prefix: a cell whose imports match the last check's reuses the whole program but
+ * the scratch file, where a new root file would have made TypeScript process every file again.
  */
 import type { CompilerOptions, IScriptSnapshot, LanguageService, LanguageServiceHost, ModuleResolutionCache, ModuleResolutionHost, Node, SourceFile } from 'typescript';
 import ts from './typescript.js';
@@ -55,6 +57,8 @@ const compilerOptions: CompilerOptions = {
   resolveJsonModule: true,
   skipLibCheck: true,
   noEmit: true,
+  // Spares looking for @typescript/lib-* packages that would replace the lib files, at every program build.
+  libReplacement: false,
 };
 
 /** The checker of one kernel session: cells that ran, and the scratch file for the cell at hand. */
@@ -63,6 +67,8 @@ export class CellChecker {
   /** Cells that ran and still matter, oldest first, with the history files their prefix refers to. */
   private history = new Map<string, Set<string>>();
   private committed = 0;
+  /** History files with a `declare global` block: roots of the program, since no import brings them in. */
+  private readonly globalAugmentations = new Set<string>();
   /** For each name visible to the next cell: the history file that last declared it, and how. */
   private readonly owners = new Map<string, { file: string; mutable: boolean }>();
   private readonly scratchFile: string;
@@ -87,7 +93,7 @@ export class CellChecker {
     // getModuleResolutionCache is read by the service though its host type omits it; it spares re-reading package.json files.
     const host: LanguageServiceHost & ModuleResolutionHost & { getModuleResolutionCache(): ModuleResolutionCache } = {
       getCompilationSettings: () => compilerOptions,
-      getScriptFileNames: () => [this.globalsFile, ...this.history.keys(), this.scratchFile],
+      getScriptFileNames: () => [this.globalsFile, ...this.globalAugmentations, this.scratchFile],
       getScriptVersion: (fileName) => String(this.files.get(fileName)?.version ?? 0),
       getScriptSnapshot: (fileName) => {
         const virtual = this.files.get(fileName);
@@ -131,7 +137,8 @@ export class CellChecker {
 
   /** Records a cell that ran, so later cells see what it declared. */
   commit(code: string): void {
-    const declared = declaredNames(parse(code));
+    const parsed = parse(code);
+    const declared = declaredNames(parsed);
     if (declared.length === 0) return;
     const fileName = this.virtualPath(`cell_${++this.committed}.ts`);
     const own = new Set(declared.map(({ name }) => name));
@@ -140,12 +147,15 @@ export class CellChecker {
     this.setFile(fileName, prefix + this.rewrite(code, prefix).text + exports);
     this.history.set(fileName, new Set([...this.history.keys()].filter((file) => prefix.includes(`'./${path.basename(file, '.ts')}'`))));
     for (const { name, mutable } of declared) this.owners.set(name, { file: fileName, mutable });
+    if (parsed.statements.some((statement) => ts.isModuleDeclaration(statement) && (statement.flags & ts.NodeFlags.GlobalAugmentation) !== 0)) {
+      this.globalAugmentations.add(fileName);
+    }
     this.forgetUnreachableCells();
   }
 
   /** Drops cells whose names were all declared again since, unless a cell still in use refers to them. */
   private forgetUnreachableCells(): void {
-    const reachable = new Set([...this.owners.values()].map(({ file }) => file));
+    const reachable = new Set([...this.owners.values()].map(({ file }) => file).concat(...this.globalAugmentations));
     for (const file of [...this.history.keys()].reverse()) {
       if (reachable.has(file)) for (const referenced of this.history.get(file)!) reachable.add(referenced);
     }
@@ -179,10 +189,11 @@ export class CellChecker {
   quickInfo(code: string, cursor: number): { signature: string; documentation: string } | undefined {
     this.useScratch(code, true);
     const offset = this.scratchMap.toRewritten(codePointToUtf16(code, cursor));
-    const position = [offset, offset - 1].map((candidate) => this.prefixLength + candidate)
-      .find((candidate) => candidate >= this.prefixLength && this.service.getQuickInfoAtPosition(this.scratchFile, candidate));
-    if (position === undefined) return undefined;
-    let info = this.service.getQuickInfoAtPosition(this.scratchFile, position)!;
+    // The name under the cursor, or the one just before it (a cursor at the end of `Math.max`).
+    let position = this.prefixLength + offset;
+    let info = this.service.getQuickInfoAtPosition(this.scratchFile, position);
+    if (!info && offset > 0) info = this.service.getQuickInfoAtPosition(this.scratchFile, --position);
+    if (!info) return undefined;
     if (info.kind === ts.ScriptElementKind.alias) {
       // Names from earlier cells are imports here: show them as declared in their own cell.
       const definition = this.service.getDefinitionAtPosition(this.scratchFile, position)?.[0];
