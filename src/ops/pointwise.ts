@@ -35,13 +35,17 @@ function promote2(a: Tensor, b: Operand): DType {
 
 /** PyTorch's result type of two operands (Python scalars and 0-dim tensors take part by category only). */
 export function promote(...operands: Operand[]): DType {
-  const groups: [DType | null, DType | null, DType | null] = [null, null, null];
+  let dimensioned: DType | null = null, zeroDim: DType | null = null, scalar: DType | null = null;
   for (const x of operands) {
-    const [group, dtype] = x instanceof Tensor ? [x._shape.length === 0 ? 1 : 0, x._dtype] : [2, scalarDtype(x)];
-    const current = groups[group];
-    groups[group] = current === null ? dtype : promote_types(current, dtype);
+    if (!(x instanceof Tensor)) scalar = widest(scalar, scalarDtype(x));
+    else if (x._shape.length === 0) zeroDim = widest(zeroDim, x._dtype);
+    else dimensioned = widest(dimensioned, x._dtype);
   }
-  return resultType(groups[0], groups[1], groups[2]);
+  return resultType(dimensioned, zeroDim, scalar);
+}
+
+function widest(current: DType | null, dtype: DType): DType {
+  return current === null ? dtype : promote_types(current, dtype);
 }
 
 function shapeOf(x: Operand): readonly number[] {
@@ -84,7 +88,12 @@ export function conversionKernel(dtype: DType): UnaryKernel {
 /** A contiguous copy of `x` in `dtype`, not recorded. */
 export function convert(x: Strided, dtype: DType): Tensor {
   if (x instanceof Tensor && x._dtype === dtype && isContiguous(x._shape, x._strides)) {
-    const values = x._buffer.slice(x._offset, x._offset + numelOf(x._shape));
+    const n = numelOf(x._shape);
+    const values = dtype.allocate(n);
+    const source = x._buffer, offset = x._offset;
+    // A loop copies a few elements faster than a subarray view would be made; set() copies many at memory speed.
+    if (n <= 16) for (let i = 0; i < n; i++) values[i] = source[offset + i];
+    else values.set(source.subarray(offset, offset + n));
     return Tensor._make(values, x._shape.slice(), contiguousStrides(x._shape), 0, dtype);
   }
   const out = emptyTensor(x._shape, dtype);
