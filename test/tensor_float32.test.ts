@@ -71,3 +71,17 @@ describe('float32 sum and mean take PyTorch\'s summation order, bit for bit', ()
     });
   }
 });
+
+describe('mse_loss sums its squared differences in the same order as sum() over (x - y) ** 2, bit for bit', () => {
+  // The loss computes each rounded square where it is summed; sizes reach every level of the cascade.
+  for (const n of [5, 33, 4099, 8193, 70_001, 300_001]) {
+    test(`${n} values`, () => {
+      torch.manual_seed(n);
+      const x = torch.randn(n).mul(1000), y = torch.rand(n);
+      const twoPass = x.sub(y).pow(2).sum().item();
+      expect(torch.nn.functional.mse_loss(x, y, { reduction: 'sum' }).item()).toBe(twoPass);
+      expect(torch.nn.functional.mse_loss(x.get(torch.slice(1, null)), y.get(torch.slice(null, -1)), { reduction: 'sum' }).item())
+        .toBe(x.get(torch.slice(1, null)).sub(y.get(torch.slice(null, -1))).pow(2).sum().item());
+    });
+  }
+});

@@ -52,82 +52,97 @@ export function sumReduce(x: Strided, reduced: readonly boolean[], product = fal
 
 const CASCADE_LEVELS = 4;
 const ILP = 4;
-/** Float32 accumulators of cascadeSumFloat32: four cascade levels of 4 (ILP) × 8 (AVX2 lanes) sums. */
-const cascade = new Float32Array(CASCADE_LEVELS * ILP * 8);
+
+/** A float32 cascade sum over `n` terms from `offset`; `y` and `yShift` feed terms that read a second array. */
+type CascadeSum = (x: Float32Array, offset: number, n: number, y: Float32Array, yShift: number) => number;
 
 /**
- * Sums `n` contiguous float32 values from `offset` in the order of PyTorch 1.13's CPU sum (ATen's cascade_sum
- * on AVX2, one thread), every addition rounded to float32. Runs of 8 values are AVX2 vectors; vectors are
- * taken 4 at a time (independent partial sums), rows of 32 values are summed in a 4-level cascade of 16-row
- * groups; leftover vectors go into the first partial sum, the partials are combined, then the scalar tail
- * and the 8 lanes are added in order. Fewer than 8 values take the same scheme with 1 lane.
+ * Compiles the summation order of PyTorch 1.13's CPU float32 sum (ATen's cascade_sum on AVX2, one thread) over
+ * terms given as an expression of their index (`x[q]` for a plain sum), so that a term computed on the fly
+ * (mse_loss's squared differences) is summed without an intermediate array, and each compiled loop keeps its
+ * element accesses monomorphic. Every addition rounds to float32. Runs of 8 terms are AVX2 vectors; vectors are
+ * taken 4 at a time (independent partial sums), rows of 32 terms are summed in a 4-level cascade of 16-row
+ * groups; leftover vectors go into the first partial sum, the partials are combined, then the scalar tail and
+ * the 8 lanes are added in order. Fewer than 8 terms take the same scheme with 1 lane.
  */
+function compileCascadeSum(term: (index: string) => string): CascadeSum {
+  const columns = [0, 1, 2, 3, 4, 5, 6, 7];
+  const body = `
+    const lanes = n >= 8 ? 8 : 1;
+    const width = ${ILP} * lanes;
+    const vectors = Math.floor(n / lanes);
+    const rows = Math.floor(vectors / ${ILP});
+    const levelPower = Math.max(4, Math.floor(ceilLog2(rows) / ${CASCADE_LEVELS}));
+    const levelStep = 1 << levelPower;
+    const levelMask = levelStep - 1;
+    // Upper levels only fill once a whole group was summed; below that they would add only +0 (the float32
+    // sums start at +0, so they are never -0 and adding +0 changes nothing): short rows skip them.
+    const grouped = rows >= levelStep;
+    acc.fill(0, 0, grouped ? ${CASCADE_LEVELS} * width : width);
+    let i = 0;
+    let p = offset;
+    while (i + levelStep <= rows) {
+      // Level 0 starts each group from zero: sum the group's columns in registers, as many chains as fit.
+      let c = 0;
+      for (; c + 8 <= width; c += 8) {
+        let ${columns.map((k) => `s${k} = 0`).join(', ')};
+        for (let j = 0, q = p + c; j < levelStep; j++, q += width) {
+          ${columns.map((k) => `s${k} = Math.fround(s${k} + ${term(`q + ${k}`)});`).join('\n          ')}
+        }
+        const to = width + c;
+        ${columns.map((k) => `acc[to + ${k}] += s${k};`).join(' ')}
+      }
+      for (; c < width; c++) {
+        let sum = 0;
+        for (let j = 0, q = p + c; j < levelStep; j++, q += width) sum = Math.fround(sum + ${term('q')});
+        acc[width + c] += sum;
+      }
+      i += levelStep;
+      p += levelStep * width;
+      for (let level = 2; level < ${CASCADE_LEVELS}; level++) {
+        if ((i & (levelMask << ((level - 1) * levelPower))) !== 0) break;
+        const to = level * width, from = to - width;
+        for (let c = 0; c < width; c++) {
+          acc[to + c] += acc[from + c];
+          acc[from + c] = 0;
+        }
+      }
+    }
+    for (; i < rows; i++) {
+      for (let c = 0; c < width; c++, p++) acc[c] += ${term('p')};
+    }
+    for (let level = 1; grouped && level < ${CASCADE_LEVELS}; level++) {
+      for (let c = 0; c < width; c++) acc[c] += acc[level * width + c];
+    }
+    for (let v = rows * ${ILP}; v < vectors; v++) {
+      for (let lane = 0; lane < lanes; lane++, p++) acc[lane] += ${term('p')};
+    }
+    for (let k = 1; k < ${ILP}; k++) {
+      for (let lane = 0; lane < lanes; lane++) acc[lane] += acc[k * lanes + lane];
+    }
+    let total = 0;
+    for (let end = offset + n; p < end; p++) total = Math.fround(total + ${term('p')});
+    for (let lane = 0; lane < lanes; lane++) total = Math.fround(total + acc[lane]);
+    return total;`;
+  // The float32 accumulators: four cascade levels of 4 (ILP) × 8 (AVX2 lanes) sums.
+  const accumulators = new Float32Array(CASCADE_LEVELS * ILP * 8);
+  return new Function('acc', 'ceilLog2', 'squaredDifference', `return function cascadeSum(x, offset, n, y, yShift) {${body}\n};`)(
+    accumulators, ceilLog2, squaredDifference,
+  ) as CascadeSum;
+}
+
+/** `(a - b)²` as float32 arithmetic computes it: the difference rounded, then its square. */
+function squaredDifference(a: number, b: number): number {
+  const d = Math.fround(a - b);
+  return Math.fround(d * d);
+}
+
+const plainCascadeSum = compileCascadeSum((index) => `x[${index}]`);
+const squaredDifferenceCascadeSum = compileCascadeSum((index) => `squaredDifference(x[${index}], y[${index} + yShift])`);
+
+/** Sums `n` contiguous float32 values from `offset` in PyTorch 1.13's order (see compileCascadeSum). */
 export function cascadeSumFloat32(x: Float32Array, offset: number, n: number): number {
-  const lanes = n >= 8 ? 8 : 1;
-  const width = ILP * lanes;
-  const vectors = Math.floor(n / lanes);
-  const rows = Math.floor(vectors / ILP);
-  const acc = cascade;
-  const levelPower = Math.max(4, Math.floor(ceilLog2(rows) / CASCADE_LEVELS));
-  const levelStep = 1 << levelPower;
-  const levelMask = levelStep - 1;
-  // Upper levels only fill once a whole group was summed; below that they would add only +0 (the float32
-  // sums start at +0, so they are never -0 and adding +0 changes nothing): short rows skip them.
-  const grouped = rows >= levelStep;
-  acc.fill(0, 0, grouped ? CASCADE_LEVELS * width : width);
-  let i = 0;
-  let p = offset;
-  while (i + levelStep <= rows) {
-    // Level 0 starts each group from zero: sum the group's columns in registers, as many chains as fit.
-    let c = 0;
-    for (; c + 8 <= width; c += 8) {
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
-      for (let j = 0, q = p + c; j < levelStep; j++, q += width) {
-        s0 = Math.fround(s0 + x[q]);
-        s1 = Math.fround(s1 + x[q + 1]);
-        s2 = Math.fround(s2 + x[q + 2]);
-        s3 = Math.fround(s3 + x[q + 3]);
-        s4 = Math.fround(s4 + x[q + 4]);
-        s5 = Math.fround(s5 + x[q + 5]);
-        s6 = Math.fround(s6 + x[q + 6]);
-        s7 = Math.fround(s7 + x[q + 7]);
-      }
-      const to = width + c;
-      acc[to] += s0; acc[to + 1] += s1; acc[to + 2] += s2; acc[to + 3] += s3;
-      acc[to + 4] += s4; acc[to + 5] += s5; acc[to + 6] += s6; acc[to + 7] += s7;
-    }
-    for (; c < width; c++) {
-      let sum = 0;
-      for (let j = 0, q = p + c; j < levelStep; j++, q += width) sum = Math.fround(sum + x[q]);
-      acc[width + c] += sum;
-    }
-    i += levelStep;
-    p += levelStep * width;
-    for (let level = 2; level < CASCADE_LEVELS; level++) {
-      if ((i & (levelMask << ((level - 1) * levelPower))) !== 0) break;
-      const to = level * width, from = to - width;
-      for (let c = 0; c < width; c++) {
-        acc[to + c] += acc[from + c];
-        acc[from + c] = 0;
-      }
-    }
-  }
-  for (; i < rows; i++) {
-    for (let c = 0; c < width; c++, p++) acc[c] += x[p];
-  }
-  for (let level = 1; grouped && level < CASCADE_LEVELS; level++) {
-    for (let c = 0; c < width; c++) acc[c] += acc[level * width + c];
-  }
-  for (let v = rows * ILP; v < vectors; v++) {
-    for (let lane = 0; lane < lanes; lane++, p++) acc[lane] += x[p];
-  }
-  for (let k = 1; k < ILP; k++) {
-    for (let lane = 0; lane < lanes; lane++) acc[lane] += acc[k * lanes + lane];
-  }
-  let total = 0;
-  for (let end = offset + n; p < end; p++) total = Math.fround(total + x[p]);
-  for (let lane = 0; lane < lanes; lane++) total = Math.fround(total + acc[lane]);
-  return total;
+  return plainCascadeSum(x, offset, n, x, 0);
 }
 
 /** c10's CeilLog2: the bits needed for x - 1 (1 for x ≤ 2). */
@@ -197,8 +212,6 @@ export function extremeAlongDim(x: Strided, dim: number, wantMax: boolean): { va
   return { values, indices };
 }
 
-let squares = new Float32Array(0);
-
 /**
  * Sum over all elements of (x - y)², for two same-shaped contiguous views. float32 follows PyTorch: each
  * square rounded to float32, then summed in its order (cascadeSumFloat32); float64 accumulates in pairs.
@@ -206,15 +219,7 @@ let squares = new Float32Array(0);
 export function sumSquaredDifference(x: Strided, y: Strided, n: number): number {
   const xd = x._buffer, yd = y._buffer;
   const xo = x._offset, yo = y._offset;
-  if (xd instanceof Float32Array && yd instanceof Float32Array) {
-    if (squares.length < n) squares = new Float32Array(n);
-    const out = squares;
-    for (let i = 0; i < n; i++) {
-      const d = Math.fround(xd[xo + i] - yd[yo + i]);
-      out[i] = d * d;
-    }
-    return cascadeSumFloat32(out, 0, n);
-  }
+  if (xd instanceof Float32Array && yd instanceof Float32Array) return squaredDifferenceCascadeSum(xd, xo, n, yd, yo - xo);
   let t0 = 0, t1 = 0;
   let i = 0;
   for (; i + 2 <= n; i += 2) {
