@@ -124,7 +124,7 @@ export class CellChecker {
 
   /** Type errors of a cell (syntax errors included), positioned in the cell's text. */
   diagnostics(code: string): CellDiagnostic[] {
-    this.useScratch(code, false);
+    this.useScratch(code);
     const found = [...this.service.getSyntacticDiagnostics(this.scratchFile), ...this.service.getSemanticDiagnostics(this.scratchFile)];
     const typed = this.typedScratch(this.prefixLength);
     return found.map((diagnostic) => {
@@ -143,7 +143,7 @@ export class CellChecker {
     const fileName = this.virtualPath(`cell_${++this.committed}.ts`);
     const own = new Set(declared.map(({ name }) => name));
     const exports = `\nexport { ${[...own].join(', ')} };\n`;
-    const prefix = this.prefix(code, own, false);
+    const prefix = this.prefix(own);
     this.setFile(fileName, prefix + this.rewrite(code, prefix).text + exports);
     this.history.set(fileName, new Set([...this.history.keys()].filter((file) => prefix.includes(`'./${path.basename(file, '.ts')}'`))));
     for (const { name, mutable } of declared) this.owners.set(name, { file: fileName, mutable });
@@ -172,7 +172,7 @@ export class CellChecker {
     let start = offset;
     while (start > 0 && /[\p{ID_Continue}$]/u.test(code[start - 1]!)) start--;
     const typed = code.slice(start, offset);
-    this.useScratch(code, true);
+    this.useScratch(code);
     const completions = this.service.getCompletionsAtPosition(this.scratchFile, this.prefixLength + this.scratchMap.toRewritten(offset), {});
     const entries = (completions?.entries ?? [])
       .filter((entry) => entry.name.startsWith(typed) && !entry.name.startsWith('__tsgrad'))
@@ -187,7 +187,7 @@ export class CellChecker {
 
   /** The type and documentation of the name under a code-point cursor, or undefined. */
   quickInfo(code: string, cursor: number): { signature: string; documentation: string } | undefined {
-    this.useScratch(code, true);
+    this.useScratch(code);
     const offset = this.scratchMap.toRewritten(codePointToUtf16(code, cursor));
     // The name under the cursor, or the one just before it (a cursor at the end of `Math.max`).
     let position = this.prefixLength + offset;
@@ -209,12 +209,12 @@ export class CellChecker {
   /** What compiling the cell must rewrite (operators on tensors, float literals), as its last check found. */
   rewrites(code: string): CellRewrites {
     const declared = new Set(declaredNames(parse(code)).map(({ name }) => name));
-    return this.rewrite(code, this.prefix(code, declared, false)).rewrites;
+    return this.rewrite(code, this.prefix(declared)).rewrites;
   }
 
-  private useScratch(code: string, allNames: boolean): void {
+  private useScratch(code: string): void {
     const declared = new Set(declaredNames(parse(code)).map(({ name }) => name));
-    const prefix = this.prefix(code, declared, allNames);
+    const prefix = this.prefix(declared);
     const rewritten = this.rewrite(code, prefix);
     this.prefixLength = prefix.length;
     this.scratchMap = rewritten.map;
@@ -243,15 +243,15 @@ export class CellChecker {
   }
 
   /**
-   * One line that brings earlier cells' names into a cell: those it uses (or all, for completion),
-   * except those it declares itself.
+   * One line that brings the names of earlier cells into a cell, except those it declares itself. All of them,
+   * used or not: checks, completion and inspect of the cell at hand then share one set of imports, so that only
+   * a cell that declares something changes the files of the program.
    */
-  private prefix(code: string, declared: Set<string>, allNames: boolean): string {
-    const used = allNames ? undefined : usedIdentifiers(parse(code));
+  private prefix(declared: Set<string>): string {
     const imports = new Map<string, string[]>();
     const variables: string[] = [];
     for (const [name, owner] of this.owners) {
-      if (declared.has(name) || (used && !used.has(name))) continue;
+      if (declared.has(name)) continue;
       const specifier = `./${path.basename(owner.file, '.ts')}`;
       if (owner.mutable) variables.push(`declare let ${name}: typeof import('${specifier}').${name};`);
       else imports.set(specifier, [...(imports.get(specifier) ?? []), name]);
@@ -302,14 +302,4 @@ function declaredNames(sourceFile: SourceFile): Declared[] {
   }
   const unique = new Map(names.map((declared) => [declared.name, declared]));
   return [...unique.values()];
-}
-
-function usedIdentifiers(sourceFile: SourceFile): Set<string> {
-  const used = new Set<string>();
-  const visit = (node: Node): void => {
-    if (ts.isIdentifier(node)) used.add(node.text);
-    ts.forEachChild(node, visit);
-  };
-  visit(sourceFile);
-  return used;
 }
