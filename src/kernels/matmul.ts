@@ -36,11 +36,22 @@ const WASM_MIN_PRODUCT = 256;
 export function gemm(m: number, n: number, k: number, a: MatrixOperand, b: MatrixOperand, c: Storage, cOffset: number, init: MatrixOperand | null = null): void {
   if (m === 0 || n === 0) return;
   const seedWithInit = init !== null && seedsWithBias(m, n, k, a, b);
-  if (k > 0 && !(c instanceof Uint8Array) && m * n * k >= WASM_MIN_PRODUCT && m * n > 1) {
-    wasmGemm(m, n, k, a, b, c, cOffset, init, seedWithInit);
-  } else {
-    (c instanceof Float32Array ? float32Loop : float64Loop)(m, n, k, a, b, c, cOffset, init, seedWithInit);
-  }
+  const inWasm = k > 0 && !(c instanceof Uint8Array) && m * n * k >= WASM_MIN_PRODUCT && m * n > 1
+    && wasmGemmInRowBlocks(m, n, k, a, b, c, cOffset, init, seedWithInit);
+  if (!inWasm) (c instanceof Float32Array ? float32Loop : float64Loop)(m, n, k, a, b, c, cOffset, init, seedWithInit);
+}
+
+/**
+ * The product in WebAssembly, split into blocks of rows while it needs more memory than WebAssembly can give
+ * (each element still sums all of k in order). False, with nothing computed, if even one row is too large.
+ */
+function wasmGemmInRowBlocks(m: number, n: number, k: number, a: MatrixOperand, b: MatrixOperand, c: Storage, cOffset: number, init: MatrixOperand | null, seedWithInit: boolean): boolean {
+  if (wasmGemm(m, n, k, a, b, c, cOffset, init, seedWithInit)) return true;
+  if (m === 1) return false;
+  const top = Math.ceil(m / 2);
+  const below = (x: MatrixOperand): MatrixOperand => ({ ...x, offset: x.offset + top * x.rowStride });
+  return wasmGemmInRowBlocks(top, n, k, a, b, c, cOffset, init, seedWithInit)
+    && wasmGemmInRowBlocks(m - top, n, k, below(a), b, c, cOffset + top * n, init && below(init), seedWithInit);
 }
 
 /**

@@ -49,6 +49,10 @@ const FLOAT32: Precision = { rows: 4, columns: 8, bytes: 4, View: Float32Array, 
 const FLOAT64: Precision = { rows: 4, columns: 4, bytes: 8, View: Float64Array, gemm: 'gemm_f64', copy: 'copy64', add: 'add_f64' };
 
 const PAGE_BYTES = 65_536;
+/** Past this much memory a product runs in JavaScript: a wasm32 memory tops out at 4 GiB, and growing near that can fail. */
+const MAX_MEMORY_BYTES = 2 ** 31;
+/** A memory grown past this is dropped after the product that needed it, so one huge product does not hold its size for the session. */
+const KEPT_MEMORY_BYTES = 64 * 2 ** 20;
 
 let kernel: GemmExports | null = null;
 
@@ -117,9 +121,10 @@ function pack(move: Copy, x: Staged, rows: number, k: number, panel: number, at:
 /**
  * C (m×n, contiguous from cOffset, a Float32Array or Float64Array) = A (m×k) · B (k×n) with k ≥ 1, each element
  * summed in k order in C's precision. `init` (m×n, strided) is the sums' start when `seedWithInit`, else it
- * is added to the finished sums.
+ * is added to the finished sums. Returns false, computing nothing, when the product needs more memory than
+ * WebAssembly can give.
  */
-export function wasmGemm(m: number, n: number, k: number, a: MatrixOperand, b: MatrixOperand, c: Storage, cOffset: number, init: MatrixOperand | null, seedWithInit: boolean): void {
+export function wasmGemm(m: number, n: number, k: number, a: MatrixOperand, b: MatrixOperand, c: Storage, cOffset: number, init: MatrixOperand | null, seedWithInit: boolean): boolean {
   const precision = c instanceof Float32Array ? FLOAT32 : FLOAT64;
   const { rows: MR, columns: NR, bytes } = precision;
   // The kernel pads rows to MR and columns to NR; computing Cᵀ = Bᵀ·Aᵀ instead pads less when n is small.
@@ -132,8 +137,10 @@ export function wasmGemm(m: number, n: number, k: number, a: MatrixOperand, b: M
   const stagedRight = stagedLeft + roundUp(spanOf(left, rows, k).length * bytes, 16);
   const stagedInit = stagedRight + roundUp(spanOf(right, k, columns).length * bytes, 16);
   const out = stagedInit + (init === null ? 0 : roundUp(spanOf(init, m, n).length * bytes, 16));
+  const needed = out + m * n * bytes;
+  if (needed > MAX_MEMORY_BYTES) return false;
   const exports = instance();
-  const missing = out + m * n * bytes - exports.memory.buffer.byteLength;
+  const missing = needed - exports.memory.buffer.byteLength;
   if (missing > 0) exports.memory.grow(Math.ceil(missing / PAGE_BYTES));
   const memory = new precision.View(exports.memory.buffer);
   const move = exports[precision.copy];
@@ -152,4 +159,6 @@ export function wasmGemm(m: number, n: number, k: number, a: MatrixOperand, b: M
     copy(move, productView, result, m, n);
   }
   c.set(memory.subarray(out / bytes, out / bytes + m * n), cOffset);
+  if (needed > KEPT_MEMORY_BYTES) kernel = null;
+  return true;
 }
