@@ -78,8 +78,11 @@ torch?.viz?.setDisplayPublisher?.(displays.display);
 if (runtime?.binaryOperator) Object.assign(cellRuntime, createCellOperators(runtime));
 
 const checker = new CellChecker({ cwd: setup.cwd, packageRoot, globalsDeclaration: globalsDeclaration(torch !== undefined) });
-checker.diagnostics('const warm: number[] = [1].map((value) => value + 1);\ndisplay(warm);\nconsole.log(typeof torch);');
-// Now, with the functions the check compiled, and before the flag below, which V8 would find changed at the next start.
+const warmUpCell = 'const warm: number[] = [1].map((value) => value + 1);\ndisplay(warm);\nconsole.log(typeof torch);';
+checker.diagnostics(warmUpCell);
+// Compiled too, so that the code cache also holds the emitter's functions, which the first cell would compile.
+compileCell(warmUpCell, checker.rewrites(warmUpCell));
+// Now, with the functions the check and the compile compiled, and before the flag below, which V8 would find changed at the next start.
 if (setup.writeCodeCache) typescriptLoad.saveCache();
 // Set after the warm-up, which it would slow: V8 reads it when sizing the heap, and keeps the heap small across cells.
 v8.setFlagsFromString('--optimize-for-size');
