@@ -78,7 +78,12 @@ export class CellChecker {
   /** Leads from the scratch file's rewritten cell (operators on tensors as calls) back to the cell's text. */
   private scratchMap = PositionMap.identity(0);
   /** The last rewrite, by prefix and cell: checking, compiling and committing a cell share it. */
-  private lastRewrite: { key: string; cell: RewrittenCell } | undefined;
+  private lastRewrite: { prefix: string; code: string; cell: RewrittenCell } | undefined;
+  /** What the last cell asked about declares: checking, compiling and committing it, or each completion request, parse it once. */
+  private lastDeclarations: CellDeclarations | undefined;
+  /** The last prefix, for the declarations it left out and the owners it was made from (`ownersVersion`). */
+  private lastPrefix: { declared: Set<string>; ownersVersion: number; text: string } | undefined;
+  private ownersVersion = 0;
   private readonly runtimeDirectories: string[];
 
   constructor(private readonly options: CheckerOptions) {
@@ -137,19 +142,16 @@ export class CellChecker {
 
   /** Records a cell that ran, so later cells see what it declared. */
   commit(code: string): void {
-    const parsed = parse(code);
-    const declared = declaredNames(parsed);
+    const { declared, names: own, augmentsGlobal } = this.declarations(code);
     if (declared.length === 0) return;
     const fileName = this.virtualPath(`cell_${++this.committed}.ts`);
-    const own = new Set(declared.map(({ name }) => name));
     const exports = `\nexport { ${[...own].join(', ')} };\n`;
     const prefix = this.prefix(own);
     this.setFile(fileName, prefix + this.rewrite(code, prefix).text + exports);
     this.history.set(fileName, new Set([...this.history.keys()].filter((file) => prefix.includes(`'./${path.basename(file, '.ts')}'`))));
     for (const { name, mutable } of declared) this.owners.set(name, { file: fileName, mutable });
-    if (parsed.statements.some((statement) => ts.isModuleDeclaration(statement) && (statement.flags & ts.NodeFlags.GlobalAugmentation) !== 0)) {
-      this.globalAugmentations.add(fileName);
-    }
+    this.ownersVersion++;
+    if (augmentsGlobal) this.globalAugmentations.add(fileName);
     this.forgetUnreachableCells();
   }
 
@@ -208,13 +210,11 @@ export class CellChecker {
 
   /** What compiling the cell must rewrite (operators on tensors, float literals), as its last check found. */
   rewrites(code: string): CellRewrites {
-    const declared = new Set(declaredNames(parse(code)).map(({ name }) => name));
-    return this.rewrite(code, this.prefix(declared)).rewrites;
+    return this.rewrite(code, this.prefix(this.declarations(code).names)).rewrites;
   }
 
   private useScratch(code: string): void {
-    const declared = new Set(declaredNames(parse(code)).map(({ name }) => name));
-    const prefix = this.prefix(declared);
+    const prefix = this.prefix(this.declarations(code).names);
     const rewritten = this.rewrite(code, prefix);
     this.prefixLength = prefix.length;
     this.scratchMap = rewritten.map;
@@ -232,13 +232,12 @@ export class CellChecker {
 
   /** The cell with its operators on tensors rewritten, checked in the scratch file behind `prefix`. */
   private rewrite(code: string, prefix: string): RewrittenCell {
-    const key = prefix + '\0' + code;
-    if (this.lastRewrite?.key === key) return this.lastRewrite.cell;
+    if (this.lastRewrite?.prefix === prefix && this.lastRewrite.code === code) return this.lastRewrite.cell;
     const cell = rewriteCell(code, (text) => {
       this.setScratch(prefix, text);
       return this.typedScratch(prefix.length);
     }, (fileName) => this.runtimeDirectories.some((directory) => fileName.startsWith(directory)));
-    this.lastRewrite = { key, cell };
+    this.lastRewrite = { prefix, code, cell };
     return cell;
   }
 
@@ -248,6 +247,7 @@ export class CellChecker {
    * a cell that declares something changes the files of the program.
    */
   private prefix(declared: Set<string>): string {
+    if (this.lastPrefix?.declared === declared && this.lastPrefix.ownersVersion === this.ownersVersion) return this.lastPrefix.text;
     const imports = new Map<string, string[]>();
     const variables: string[] = [];
     for (const [name, owner] of this.owners) {
@@ -258,7 +258,14 @@ export class CellChecker {
     }
     const importLines = [...imports].map(([specifier, names]) => `import { ${names.join(', ')} } from '${specifier}';`);
     const line = [...importLines, ...variables].join(' ');
-    return line === '' ? '' : `${line} export {};\n`;
+    const text = line === '' ? '' : `${line} export {};\n`;
+    this.lastPrefix = { declared, ownersVersion: this.ownersVersion, text };
+    return text;
+  }
+
+  private declarations(code: string): CellDeclarations {
+    if (this.lastDeclarations?.code !== code) this.lastDeclarations = cellDeclarations(code);
+    return this.lastDeclarations;
   }
 
   private setFile(fileName: string, text: string): void {
@@ -272,8 +279,19 @@ export class CellChecker {
   }
 }
 
-function parse(code: string): SourceFile {
-  return ts.createSourceFile('cell.ts', code, ts.ScriptTarget.ES2022, false, ts.ScriptKind.TS);
+/** What a cell declares at top level, and whether it adds to the global scope (`declare global`). */
+interface CellDeclarations {
+  code: string;
+  declared: Declared[];
+  names: Set<string>;
+  augmentsGlobal: boolean;
+}
+
+function cellDeclarations(code: string): CellDeclarations {
+  const sourceFile = ts.createSourceFile('cell.ts', code, ts.ScriptTarget.ES2022, false, ts.ScriptKind.TS);
+  const declared = declaredNames(sourceFile);
+  const augmentsGlobal = sourceFile.statements.some((statement) => ts.isModuleDeclaration(statement) && (statement.flags & ts.NodeFlags.GlobalAugmentation) !== 0);
+  return { code, declared, names: new Set(declared.map(({ name }) => name)), augmentsGlobal };
 }
 
 /** Names a cell declares at top level (values, types, imports), and whether each stays assignable. */
