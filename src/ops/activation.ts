@@ -1,11 +1,11 @@
 /** Activations (relu, sigmoid, tanh) and softmax / log_softmax, with their derivatives. */
 import { record } from '../autograd/function.js';
-import { withGradMode } from '../autograd/grad_mode.js';
+import { is_grad_enabled, withGradMode } from '../autograd/grad_mode.js';
 import { derivative } from '../autograd/node.js';
-import { UnaryKernel } from '../kernels/elementwise.js';
+import { BinaryKernel, UnaryKernel } from '../kernels/elementwise.js';
 import { get_default_dtype } from '../dtype.js';
 import { Tensor } from '../tensor.js';
-import { emptyTensor, normalizeDim } from './common.js';
+import { emptyTensor, normalizeDim, sameShape } from './common.js';
 import { compare, exp, log, mul, neg, sub, where, convert, div } from './pointwise.js';
 import { extremeAlong, sum } from './reduction.js';
 
@@ -13,11 +13,21 @@ const reluKernel = new UnaryKernel('(a > 0 || a !== a ? a : 0)');
 const sigmoidKernel = new UnaryKernel('1 / (1 + Math.exp(-a))');
 const tanhKernel = new UnaryKernel('Math.tanh(a)');
 
+/** ReluBackward0's `where(result > 0, grad, 0)` in one pass, without the mask tensor. */
+const reluGradientKernel = new BinaryKernel('b > 0 ? a : 0');
+
 const ReluBackward0 = derivative({
   name: 'ReluBackward0',
   saved: ['result'],
   formulas: { self: 'grad * (result > 0)' },
-  backward: (grad, [result]) => [where(compare('gt', result, 0), grad, 0)],
+  backward: (grad, [result]) => {
+    if (is_grad_enabled() || grad._dtype !== result._dtype || !sameShape(grad._shape, result._shape)) {
+      return [where(compare('gt', result, 0), grad, 0)];
+    }
+    const out = emptyTensor(grad._shape, grad._dtype);
+    reluGradientKernel.run(out, grad, result);
+    return [out];
+  },
 });
 
 const SigmoidBackward0 = derivative({
