@@ -4,6 +4,7 @@ import { RuntimeError, ValueError } from './errors.js';
 import * as autograd from './autograd/api.js';
 import { is_grad_enabled } from './autograd/grad_mode.js';
 import { AccumulateGrad, RemovableHandle, type Node, type TensorHook } from './autograd/node.js';
+import { nextStorageSerial, type GradientLedger } from './autograd/ownership.js';
 import { contiguousStrides, isContiguous, numelOf, type Strided } from './kernels/strided.js';
 import { Size } from './size.js';
 import { tensorRepr, type DTypeName } from './format.js';
@@ -18,7 +19,12 @@ const inspectSymbol = Symbol.for('nodejs.util.inspect.custom');
 const jupyterDisplay = Symbol.for('Jupyter.display');
 
 /** The typed array behind one or more tensors; views share it. */
-export class TensorStorage {
+export class TensorStorage implements GradientLedger {
+  /** @internal */ readonly serial = nextStorageSerial();
+  /** @internal */ _ledgerRun = 0;
+  /** @internal */ _holders = 0;
+  /** @internal */ _exposed = false;
+
   /** @internal */
   constructor(public buffer: Storage) {}
 }
@@ -294,10 +300,14 @@ export class Tensor implements Strided {
     return (this.accumulator ??= new AccumulateGrad(this));
   }
 
-  /** @internal Adds an arriving gradient into `.grad`, as AccumulateGrad does. */
-  _accumulateGrad(grad: Tensor): void {
+  /**
+   * @internal Adds an arriving gradient into `.grad`, as AccumulateGrad does. `owned` says that only the engine
+   * holds the gradient's storage (autograd/ownership.ts): like PyTorch, `.grad` then adopts it instead of a copy.
+   */
+  _accumulateGrad(grad: Tensor, owned = false): void {
     if (this._grad === null) {
-      this._grad = is_grad_enabled() ? grad.clone() : P.convert(grad, grad._dtype);
+      const adoptable = owned && grad._dtype === this._dtype && sameDims(grad._shape, this._shape) && isContiguous(grad._shape, grad._strides);
+      this._grad = is_grad_enabled() ? grad.clone() : adoptable ? grad.detach() : P.convert(grad, grad._dtype);
     } else if (is_grad_enabled()) {
       this._grad = this._grad.add(grad);
     } else {

@@ -71,6 +71,8 @@ export abstract class Node {
   _pending = 0;
   /** @internal */
   _buffer: (Tensor | null)[] | null = null;
+  /** @internal Whether the gradient in the buffer is owned by the engine alone (see Tensor._accumulateGrad). */
+  _ownedInput = false;
 
   private edgesTagged = false;
 
@@ -325,7 +327,7 @@ export class AccumulateGrad extends Node {
 
   override apply(gradOutputs: (Tensor | null)[]): (Tensor | null)[] {
     const grad = gradOutputs[0];
-    if (grad !== null) this.variable._accumulateGrad(grad);
+    if (grad !== null) this.variable._accumulateGrad(grad, this._ownedInput);
     return [];
   }
 }
