@@ -85,3 +85,22 @@ describe('mse_loss sums its squared differences in the same order as sum() over 
     });
   }
 });
+
+describe('log_softmax over contiguous rows gives the composite\'s float32 bits, forward and backward', () => {
+  // A transposed copy is not contiguous, so its forward takes the composite (shift, exp, sum, log, subtract);
+  // a backward that builds a graph (create_graph) takes the composite backward.
+  for (const [rows, columns] of [[64, 10], [3, 4099], [5, 1]]) {
+    test(`${rows}x${columns}`, () => {
+      torch.manual_seed(rows * columns);
+      const values = torch.randn(rows, columns).mul(20);
+      const gradient = torch.randn(rows, columns);
+      const x = values.clone().requires_grad_(), strided = values.t().contiguous().t().requires_grad_();
+      const y = torch.nn.functional.log_softmax(x, -1), composite = torch.nn.functional.log_softmax(strided, -1);
+      expect(y.tolist()).toEqual(composite.tolist());
+      const again = values.clone().requires_grad_();
+      y.backward(gradient);
+      torch.nn.functional.log_softmax(again, -1).backward(gradient, undefined, true);
+      expect(x.grad!.tolist()).toEqual(again.grad!.tolist());
+    });
+  }
+});
