@@ -48,6 +48,18 @@ describe('CellChecker', () => {
     expect(run("count = 'many';")).toEqual([expect.stringContaining("'string' is not assignable to type 'number'")]);
   });
 
+  it('forgets earlier cells that no cell in use refers to, however often cells run again', () => {
+    for (let round = 0; round < 30; round++) {
+      expect(run('const a = 1;')).toEqual([]);
+      expect(run('const b = a + 1;')).toEqual([]);
+      expect(run('let c = 3;')).toEqual([]);
+    }
+    expect(run('a + b + c')).toEqual([]);
+    const program = (checker as unknown as { service: { getProgram(): { getSourceFiles(): { fileName: string }[] } } }).service.getProgram();
+    const cells = program.getSourceFiles().filter(({ fileName }) => path.basename(fileName).startsWith('__tsgrad_cell_'));
+    expect(cells).toHaveLength(3);
+  });
+
   it('keeps global declarations of an earlier cell in scope for every later cell', () => {
     expect(run('declare global { var answer: number }\nglobalThis.answer = 42;')).toEqual([]);
     expect(run('const other = 1;')).toEqual([]);

@@ -142,12 +142,15 @@ export class CellChecker {
 
   /** Records a cell that ran, so later cells see what it declared. */
   commit(code: string): void {
-    const { declared, names: own, augmentsGlobal } = this.declarations(code);
+    const { declared, names: own, used, augmentsGlobal } = this.declarations(code);
     if (declared.length === 0) return;
     const fileName = this.virtualPath(`cell_${++this.committed}.ts`);
     const exports = `\nexport { ${[...own].join(', ')} };\n`;
-    const prefix = this.prefix(own);
-    this.setFile(fileName, prefix + this.rewrite(code, prefix).text + exports);
+    // The rewrite the check found, behind a prefix of the names the cell uses: their types are the same, and a
+    // cell kept importing every name would keep every earlier cell alive.
+    const rewritten = this.rewrite(code, this.prefix(own)).text;
+    const prefix = this.prefix(own, used);
+    this.setFile(fileName, prefix + rewritten + exports);
     this.history.set(fileName, new Set([...this.history.keys()].filter((file) => prefix.includes(`'./${path.basename(file, '.ts')}'`))));
     for (const { name, mutable } of declared) this.owners.set(name, { file: fileName, mutable });
     this.ownersVersion++;
@@ -242,16 +245,16 @@ export class CellChecker {
   }
 
   /**
-   * One line that brings the names of earlier cells into a cell, except those it declares itself. All of them,
-   * used or not: checks, completion and inspect of the cell at hand then share one set of imports, so that only
-   * a cell that declares something changes the files of the program.
+   * One line that brings the names of earlier cells into a cell, except those it declares itself. The cell at
+   * hand gets all of them, used or not: its checks, completion and inspect then share one set of imports, so that
+   * only a cell that declares something changes the files of the program. A kept cell gets those it `uses`.
    */
-  private prefix(declared: Set<string>): string {
-    if (this.lastPrefix?.declared === declared && this.lastPrefix.ownersVersion === this.ownersVersion) return this.lastPrefix.text;
+  private prefix(declared: Set<string>, used?: Set<string>): string {
+    if (!used && this.lastPrefix?.declared === declared && this.lastPrefix.ownersVersion === this.ownersVersion) return this.lastPrefix.text;
     const imports = new Map<string, string[]>();
     const variables: string[] = [];
     for (const [name, owner] of this.owners) {
-      if (declared.has(name)) continue;
+      if (declared.has(name) || (used && !used.has(name))) continue;
       const specifier = `./${path.basename(owner.file, '.ts')}`;
       if (owner.mutable) variables.push(`declare let ${name}: typeof import('${specifier}').${name};`);
       else imports.set(specifier, [...(imports.get(specifier) ?? []), name]);
@@ -259,7 +262,7 @@ export class CellChecker {
     const importLines = [...imports].map(([specifier, names]) => `import { ${names.join(', ')} } from '${specifier}';`);
     const line = [...importLines, ...variables].join(' ');
     const text = line === '' ? '' : `${line} export {};\n`;
-    this.lastPrefix = { declared, ownersVersion: this.ownersVersion, text };
+    if (!used) this.lastPrefix = { declared, ownersVersion: this.ownersVersion, text };
     return text;
   }
 
@@ -279,11 +282,12 @@ export class CellChecker {
   }
 }
 
-/** What a cell declares at top level, and whether it adds to the global scope (`declare global`). */
+/** What a cell declares at top level, the identifiers it uses, and whether it adds to the global scope (`declare global`). */
 interface CellDeclarations {
   code: string;
   declared: Declared[];
   names: Set<string>;
+  used: Set<string>;
   augmentsGlobal: boolean;
 }
 
@@ -291,7 +295,7 @@ function cellDeclarations(code: string): CellDeclarations {
   const sourceFile = ts.createSourceFile('cell.ts', code, ts.ScriptTarget.ES2022, false, ts.ScriptKind.TS);
   const declared = declaredNames(sourceFile);
   const augmentsGlobal = sourceFile.statements.some((statement) => ts.isModuleDeclaration(statement) && (statement.flags & ts.NodeFlags.GlobalAugmentation) !== 0);
-  return { code, declared, names: new Set(declared.map(({ name }) => name)), augmentsGlobal };
+  return { code, declared, names: new Set(declared.map(({ name }) => name)), used: usedIdentifiers(sourceFile), augmentsGlobal };
 }
 
 /** Names a cell declares at top level (values, types, imports), and whether each stays assignable. */
@@ -320,4 +324,14 @@ function declaredNames(sourceFile: SourceFile): Declared[] {
   }
   const unique = new Map(names.map((declared) => [declared.name, declared]));
   return [...unique.values()];
+}
+
+function usedIdentifiers(sourceFile: SourceFile): Set<string> {
+  const used = new Set<string>();
+  const visit = (node: Node): void => {
+    if (ts.isIdentifier(node)) used.add(node.text);
+    ts.forEachChild(node, visit);
+  };
+  visit(sourceFile);
+  return used;
 }
