@@ -77,8 +77,21 @@ export class SGD extends Optimizer {
 
 /**
  * Plain SGD's `p.add_(grad, alpha=-lr)`, one fused rounding per element; its own loop (no per-element
- * option checks, `fused` called from one site) runs the common case about twice as fast.
+ * option checks, `fused` called from one site) runs the common case about twice as fast, and taking eight
+ * elements per iteration saves V8's per-iteration checks of the arrays.
  */
 function addScaled(values: Storage, grad: Storage, step: number, fused: Arithmetic['fused']): void {
-  for (let i = 0; i < values.length; i++) values[i] = fused(grad[i], step, values[i]);
+  const n = values.length;
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    values[i] = fused(grad[i], step, values[i]);
+    values[i + 1] = fused(grad[i + 1], step, values[i + 1]);
+    values[i + 2] = fused(grad[i + 2], step, values[i + 2]);
+    values[i + 3] = fused(grad[i + 3], step, values[i + 3]);
+    values[i + 4] = fused(grad[i + 4], step, values[i + 4]);
+    values[i + 5] = fused(grad[i + 5], step, values[i + 5]);
+    values[i + 6] = fused(grad[i + 6], step, values[i + 6]);
+    values[i + 7] = fused(grad[i + 7], step, values[i + 7]);
+  }
+  for (; i < n; i++) values[i] = fused(grad[i], step, values[i]);
 }
