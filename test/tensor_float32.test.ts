@@ -104,3 +104,19 @@ describe('log_softmax over contiguous rows gives the composite\'s float32 bits, 
     });
   }
 });
+
+describe('a product with k = n = 1 (nn.Linear(1, 1)) gives what the general kernel gives', () => {
+  // The general kernel computes the first column of a two-column product.
+  for (const dtype of [torch.float32, torch.float64]) {
+    test(`${dtype}`, () => {
+      torch.manual_seed(7);
+      const x = torch.cat([torch.randn(997, 1, { dtype }).mul(1e4), torch.zeros(3, 1, { dtype })]);
+      const w = torch.tensor([[-0.3]], { dtype }), twoColumns = torch.tensor([[-0.3], [2]], { dtype });
+      for (const bias of [torch.tensor([1.25], { dtype }), torch.tensor(0, { dtype })]) {
+        const general = torch.addmm(torch.cat([bias.reshape(1), torch.ones(1, { dtype })]), x, twoColumns.t()).get(':', torch.slice(0, 1));
+        expect(torch.addmm(bias, x, w.t()).tolist()).toEqual(general.tolist());
+      }
+      expect(torch.mm(x, w).tolist()).toEqual(torch.mm(x, twoColumns.t()).get(':', torch.slice(0, 1)).tolist());
+    });
+  }
+});

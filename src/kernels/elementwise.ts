@@ -80,8 +80,8 @@ export class BinaryKernel {
     return (this.loops[key] ??= new Function(
       'n', 'out', 'oo', 'os', 'x', 'xo', 'xs', 'y', 'yo', 'ys', 's',
       `if (os === 1 && xs === 1 && ys === 1) { ${unrolled((k) => `{ const a = x[xo + ${k}], b = y[yo + ${k}]; out[oo + ${k}] = ${e}; }`)} return; }
-       if (os === 1 && xs === 1 && ys === 0) { const b = y[yo]; for (let i = 0; i < n; i++) { const a = x[xo + i]; out[oo + i] = ${e}; } return; }
-       if (os === 1 && xs === 0 && ys === 1) { const a = x[xo]; for (let i = 0; i < n; i++) { const b = y[yo + i]; out[oo + i] = ${e}; } return; }
+       if (os === 1 && xs === 1 && ys === 0) { const b = y[yo]; ${unrolled((k) => `{ const a = x[xo + ${k}]; out[oo + ${k}] = ${e}; }`)} return; }
+       if (os === 1 && xs === 0 && ys === 1) { const a = x[xo]; ${unrolled((k) => `{ const b = y[yo + ${k}]; out[oo + ${k}] = ${e}; }`)} return; }
        for (let i = 0; i < n; i++) { const a = x[xo], b = y[yo]; out[oo] = ${e}; oo += os; xo += xs; yo += ys; }`,
     ) as BinaryLoop);
   }

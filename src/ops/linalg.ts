@@ -1,7 +1,9 @@
 /** Matrix products (mm, bmm, mv, dot, addmm) and matmul's composition of them as in PyTorch 1.13. */
+import { float32, float64 } from '../dtype.js';
 import { RuntimeError } from '../errors.js';
 import { record, needsRecording } from '../autograd/function.js';
 import { derivative } from '../autograd/node.js';
+import { BinaryKernel } from '../kernels/elementwise.js';
 import { gemm, type MatrixOperand } from '../kernels/matmul.js';
 import { Tensor } from '../tensor.js';
 import { broadcastShapes, emptyTensor } from './common.js';
@@ -112,8 +114,29 @@ function matrixProduct(a: Tensor, b: Tensor, init: Tensor | null = null): Tensor
   const [m, k] = a._shape;
   const n = b._shape[1];
   const out = emptyTensor([m, n], a._dtype);
-  gemm(m, n, k, operand(a), operand(b), out._buffer, 0, init && operand(init));
+  if (!(k === 1 && n === 1 && columnTimesScalar(out, a, b, init))) gemm(m, n, k, operand(a), operand(b), out._buffer, 0, init && operand(init));
   return out;
+}
+
+/** Each row's single product rounded to the dtype, plus the bias `b` (scalar parameter: the weight). */
+const productPlusBias = { float32: new BinaryKernel('b + Math.fround(a * s)'), float64: new BinaryKernel('b + a * s') };
+/** The bias as the kernel's 0-dim second operand (kernels run synchronously and keep no views). */
+const biasSlot = { _buffer: new Float64Array(1), _shape: [], _strides: [], _offset: 0 };
+
+/**
+ * A product with k = n = 1 (nn.Linear(1, 1)) as one elementwise pass: each row is one product rounded to the
+ * dtype plus the bias, which is what gemm's k-ordered sum gives wherever its layout puts the bias, except for
+ * the sign of a zero when a -0 bias meets a -0 product, left to gemm (false), as are a bias per row and
+ * integer dtypes. Saves the matrix kernel's staging, which dominates such thin products.
+ */
+function columnTimesScalar(out: Tensor, a: Tensor, b: Tensor, init: Tensor | null): boolean {
+  const kernel = a._dtype === float32 ? productPlusBias.float32 : a._dtype === float64 ? productPlusBias.float64 : null;
+  if (kernel === null || (init !== null && init._shape[0] !== 1 && init._strides[0] !== 0)) return false;
+  const bias = init === null ? 0 : init._buffer[init._offset];
+  if (bias === 0 && 1 / bias < 0) return false;
+  biasSlot._buffer[0] = bias;
+  kernel.run(out, a, biasSlot, b._buffer[b._offset]);
+  return true;
 }
 
 function checkMatrices(a: Tensor, b: Tensor): void {
