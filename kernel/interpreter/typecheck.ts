@@ -194,9 +194,9 @@ export class CellChecker {
   quickInfo(code: string, cursor: number): { signature: string; documentation: string } | undefined {
     this.useScratch(code);
     const offset = this.scratchMap.toRewritten(codePointToUtf16(code, cursor));
-    // The name under the cursor, or the one just before it (a cursor at the end of `Math.max`).
+    // The name under the cursor, or the one just before it (a cursor at the end of `Math.max`); the end of the file names nothing.
     let position = this.prefixLength + offset;
-    let info = this.service.getQuickInfoAtPosition(this.scratchFile, position);
+    let info = position < this.files.get(this.scratchFile)!.text.length ? this.service.getQuickInfoAtPosition(this.scratchFile, position) : undefined;
     if (!info && offset > 0) info = this.service.getQuickInfoAtPosition(this.scratchFile, --position);
     if (!info) return undefined;
     if (info.kind === ts.ScriptElementKind.alias) {
