@@ -205,6 +205,19 @@ describe('kernel core', () => {
     expect(replyOf(after).content).toMatchObject({ status: 'ok', execution_count: 2 });
   });
 
+  it('runs a cell the client sends once it has seen the error reply, however fast it comes', async () => {
+    const kernel = setup();
+    const failing = execute('fail RuntimeError boom');
+    const next = execute('result 42');
+    const send = kernel.transport.send.bind(kernel.transport);
+    kernel.transport.send = async (channel, message) => {
+      await send(channel, message);
+      if (message.header.msg_type === 'execute_reply' && message.parent_header.msg_id === failing.header.msg_id) kernel.core.handle('shell', next);
+    };
+    kernel.core.handle('shell', failing);
+    expect(replyOf(await kernel.transport.idleOf(next)).content).toMatchObject({ status: 'ok', execution_count: 2 });
+  });
+
   it('runs queued cells after an error when stop_on_error is false', async () => {
     const kernel = setup();
     const failing = execute('sleep 20\nfail RuntimeError boom', { stop_on_error: false });

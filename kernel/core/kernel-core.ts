@@ -199,8 +199,9 @@ export class KernelCore {
     if (storeHistory) this.history.add(executionCount, code, null);
     const error: ErrorContent = { ename: outcome.ename, evalue: outcome.evalue, traceback: outcome.traceback };
     void this.publish('error', { ...error }, request);
-    void this.reply(request, 'shell', { status: 'error', execution_count: executionCount, ...error, user_expressions: {}, payload: [] });
+    // Marked before the reply goes out: a request the client sends once it has seen the error must run.
     if (stopOnError && !silent) await this.abortQueuedExecutes();
+    void this.reply(request, 'shell', { status: 'error', execution_count: executionCount, ...error, user_expressions: {}, payload: [] });
   }
 
   /** IPython's `name?` / `name??`: the interpreter's inspection of the name, shown in the client's pager. */
