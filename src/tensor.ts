@@ -4,7 +4,7 @@ import { RuntimeError, ValueError } from './errors.js';
 import * as autograd from './autograd/api.js';
 import { is_grad_enabled } from './autograd/grad_mode.js';
 import { AccumulateGrad, RemovableHandle, type Node, type TensorHook } from './autograd/node.js';
-import { nextStorageSerial, type GradientLedger } from './autograd/ownership.js';
+import { nextStorageSerial, type CountedStorage } from './autograd/ownership.js';
 import { contiguousStrides, isContiguous, numelOf, type Strided } from './kernels/strided.js';
 import { Size } from './size.js';
 import { tensorRepr, type DTypeName } from './format.js';
@@ -19,11 +19,9 @@ const inspectSymbol = Symbol.for('nodejs.util.inspect.custom');
 const jupyterDisplay = Symbol.for('Jupyter.display');
 
 /** The typed array behind one or more tensors; views share it. */
-export class TensorStorage implements GradientLedger {
-  /** @internal */ readonly serial = nextStorageSerial();
-  /** @internal */ _ledgerRun = 0;
-  /** @internal */ _holders = 0;
-  /** @internal */ _exposed = false;
+export class TensorStorage implements CountedStorage {
+  /** @internal Creation order (autograd/ownership.ts tells gradients made during a backward pass by it). */
+  readonly serial = nextStorageSerial();
 
   /** @internal */
   constructor(public buffer: Storage) {}

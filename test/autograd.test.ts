@@ -374,60 +374,66 @@ describe('Python operators for the kernel (binaryOperator, unaryOperator)', () =
 });
 
 describe('.grad adopts a gradient only the engine holds, and copies one anything else can reach', () => {
+  // Gradients of 512 elements and more are counted (smaller ones are always copied).
+  const n = 600;
+  const filled = (value: number): number[] => new Array<number>(n).fill(value);
   const grads = (t: Tensor): number[] => t.grad!.reshape(-1).tolist();
 
   test('a gradient made for one leaf becomes its .grad and keeps accumulating correctly', () => {
-    const w = torch.tensor([1, 2], { dtype: torch.float32, requires_grad: true });
+    const w = torch.ones(n, { requires_grad: true });
     w.mul(3).sum().backward();
     w.mul(3).sum().backward();
-    expect(grads(w)).toEqual([6, 6]);
+    expect(grads(w)).toEqual(filled(6));
   });
 
   test('leaves fed the same gradient tensor get separate copies', () => {
-    const a = torch.zeros(3, { requires_grad: true }), b = torch.zeros(3, { requires_grad: true });
+    const a = torch.zeros(n, { requires_grad: true }), b = torch.zeros(n, { requires_grad: true });
     a.add(b).mul(2).sum().backward();
     a.grad!.add_(1);
-    expect(grads(b)).toEqual([2, 2, 2]);
-    expect(grads(a)).toEqual([3, 3, 3]);
+    expect(grads(b)).toEqual(filled(2));
+    expect(grads(a)).toEqual(filled(3));
   });
 
   test('a gradient a tensor hook kept is copied', () => {
-    const w = torch.zeros(2, { requires_grad: true });
+    const w = torch.zeros(n, { requires_grad: true });
     let kept: Tensor | null = null;
     w.register_hook((g) => void (kept = g));
     w.mul(5).sum().backward();
     kept!.add_(100);
-    expect(grads(w)).toEqual([5, 5]);
+    expect(grads(w)).toEqual(filled(5));
   });
 
   test('a gradient a node post-hook kept is copied', () => {
-    const w = torch.zeros(2, { requires_grad: true });
+    const w = torch.zeros(n, { requires_grad: true });
     const y = w.mul(4);
     let kept: Tensor | null = null;
     y.grad_fn!.register_hook((gradInputs) => void (kept = gradInputs[0]));
     y.sum().backward();
     kept!.add_(100);
-    expect(grads(w)).toEqual([4, 4]);
+    expect(grads(w)).toEqual(filled(4));
   });
 
   test('a gradient passed to backward() is copied', () => {
-    const x = torch.zeros(2, { requires_grad: true });
-    const gradient = torch.tensor([1, 2], { dtype: torch.float32 });
+    const x = torch.zeros(n, { requires_grad: true });
+    const gradient = torch.ones(n);
     x.backward(gradient);
     gradient.add_(10);
-    const y = torch.zeros(2, { requires_grad: true });
-    const upstream = torch.tensor([3, 4], { dtype: torch.float32 });
+    const y = torch.zeros(n, { requires_grad: true });
+    const upstream = torch.full([n], 3);
     y.add(1).backward(upstream);
     upstream.add_(10);
-    expect(grads(x)).toEqual([1, 2]);
-    expect(grads(y)).toEqual([3, 4]);
+    expect(grads(x)).toEqual(filled(1));
+    expect(grads(y)).toEqual(filled(3));
   });
 
   test('gradients reaching a leaf through views of one buffer are adopted once, in the leaf\'s layout', () => {
-    const weight = torch.randn(3, 2, { requires_grad: true });
-    const x = torch.randn(4, 2);
+    const weight = torch.randn(30, 20, { requires_grad: true });
+    const x = torch.randn(4, 20);
     F.linear(x, weight).sum().backward();
     expect(weight.grad!.is_contiguous()).toBe(true);
-    expect(weight.grad!.allclose(torch.ones(4, 3).t().mm(x))).toBe(true);
+    expect(weight.grad!.allclose(torch.ones(4, 30).t().mm(x))).toBe(true);
+    weight.grad!.zero_();
+    F.linear(x, weight).sum().backward();
+    expect(weight.grad!.allclose(torch.ones(4, 30).t().mm(x))).toBe(true);
   });
 });

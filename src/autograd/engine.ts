@@ -1,7 +1,7 @@
 /** The backward engine: runs the graph from the roots in PyTorch's order, accumulating gradients. */
 import { withGradMode } from './grad_mode.js';
 import type { Node } from './node.js';
-import { dropGradient, exposeGradient, heldByEngineAlone, holdGradient, nextSerialToCome } from './ownership.js';
+import { beginCounting, dropGradient, endCounting, exposeGradient, heldByEngineAlone, holdGradient } from './ownership.js';
 import type { Tensor } from '../tensor.js';
 
 /** Where a gradient is captured instead of accumulated (torch.autograd.grad): a node's input slot. */
@@ -164,11 +164,11 @@ function executeMarked(run: EngineRun, rootNodes: Node[]): (Tensor | null)[] {
   const captured: (Tensor | null)[] = captures ? captures.map(() => null) : [];
   const needed = captures ? nodesLeadingTo(rootNodes, new Set(captures.map((c) => c.node))) : null;
   const queue = new ReadyQueue();
-  // Gradient ownership is counted in a plain outermost backward (0: not counted).
-  const ledger = captures || run.createGraph || activeRuns.length !== 1 ? 0 : activeRuns[0];
-  const firstSerial = nextSerialToCome();
+  // Gradient ownership is counted in a plain outermost backward.
+  const counting = !captures && !run.createGraph && activeRuns.length === 1;
+  if (counting) beginCounting();
 
-  for (const root of run.roots) deliver(root.node, root.outputNr, root.grad, ledger);
+  for (const root of run.roots) deliver(root.node, root.outputNr, root.grad, counting);
   for (const root of rootNodes) {
     if (root._pending === 0 && root._buffer !== null && !queued(root, queue)) queue.push(root);
   }
@@ -178,7 +178,7 @@ function executeMarked(run: EngineRun, rootNodes: Node[]): (Tensor | null)[] {
     const buffered = node._buffer!;
     node._buffer = null;
     const grads = applyPreHooks(node, buffered);
-    if (ledger !== 0 && grads !== buffered) exposeAll(buffered, grads, ledger);
+    if (counting && grads !== buffered) exposeAll(buffered, grads);
     if (captures) {
       captures.forEach((c, i) => {
         if (c.node === node && grads[c.inputNr] != null) captured[i] = accumulate(captured[i], grads[c.inputNr]!);
@@ -188,11 +188,13 @@ function executeMarked(run: EngineRun, rootNodes: Node[]): (Tensor | null)[] {
       if (!run.retainGraph) node.release();
       continue;
     }
-    node._ownedInput = ledger !== 0 && grads.length === 1 && grads[0] !== null && heldByEngineAlone(grads[0]._storage, ledger, firstSerial);
+    node._ownedInput = counting && grads.length === 1 && grads[0] !== null && heldByEngineAlone(grads[0]._storage);
     let inputGrads = node.apply(grads);
+    // A leaf that adopted the gradient holds it from now on.
+    if (node._ownedInput) exposeGradient(grads[0]!._storage);
     for (const hook of node.postHooks) {
       const replaced = hook(inputGrads, grads);
-      if (ledger !== 0) exposeAll(inputGrads, replaced ?? grads, ledger);
+      if (counting) exposeAll(inputGrads, replaced ?? grads);
       if (replaced) inputGrads = replaced;
     }
     if (!run.retainGraph) node.release();
@@ -202,20 +204,21 @@ function executeMarked(run: EngineRun, rootNodes: Node[]): (Tensor | null)[] {
       const next = edge[0];
       if (next === null) continue;
       const grad = inputGrads[i];
-      if (grad != null) deliver(next, edge[1], grad, ledger);
+      if (grad != null) deliver(next, edge[1], grad, counting);
       if (--next._pending === 0) {
         if (next._buffer !== null) queue.push(next);
         else skipUnreached(next, queue, run.retainGraph);
       }
     }
-    if (ledger !== 0) for (const grad of buffered) if (grad !== null) dropGradient(grad._storage, ledger);
+    if (counting) for (const grad of buffered) if (grad !== null) dropGradient(grad._storage);
   }
+  if (counting) endCounting();
   return captured;
 }
 
 /** Marks the storages of gradients a hook was shown as no longer the engine's alone. */
-function exposeAll(first: readonly (Tensor | null | undefined)[], second: readonly (Tensor | null | undefined)[], ledger: number): void {
-  for (const list of [first, second]) for (const grad of list) if (grad != null) exposeGradient(grad._storage, ledger);
+function exposeAll(first: readonly (Tensor | null | undefined)[], second: readonly (Tensor | null | undefined)[]): void {
+  for (const list of [first, second]) for (const grad of list) if (grad != null) exposeGradient(grad._storage);
 }
 
 function queued(node: Node, queue: ReadyQueue): boolean {
@@ -223,7 +226,7 @@ function queued(node: Node, queue: ReadyQueue): boolean {
 }
 
 /** Adds a gradient into the node's input buffer (cast to the dtype the node expects), counting its holders. */
-function deliver(node: Node, inputNr: number, grad: Tensor, ledger: number): void {
+function deliver(node: Node, inputNr: number, grad: Tensor, counting: boolean): void {
   let buffer = node._buffer;
   if (buffer === null) {
     buffer = node.numOutputs === 1 ? [null] : new Array<Tensor | null>(node.numOutputs).fill(null);
@@ -233,9 +236,9 @@ function deliver(node: Node, inputNr: number, grad: Tensor, ledger: number): voi
   const previous = buffer[inputNr];
   const held = accumulate(previous, cast);
   buffer[inputNr] = held;
-  if (ledger !== 0) {
-    if (previous !== null) dropGradient(previous._storage, ledger);
-    holdGradient(held._storage, ledger);
+  if (counting) {
+    if (previous !== null) dropGradient(previous._storage);
+    holdGradient(held._storage);
   }
 }
 
