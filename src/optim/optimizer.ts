@@ -57,6 +57,9 @@ export interface Arithmetic {
 }
 
 const float32Arithmetic: Arithmetic = { round: Math.fround, fused: fmaf };
+// A fused float32 add lands on a rounding tie only now and then; taking that path once here gives the JIT
+// its feedback, so that optimized update loops do not drop to the interpreter (deoptimize) when one occurs.
+for (const sign of [1, -1]) fmaf(sign * 2 ** -12, 2 ** -12, 1);
 const float64Arithmetic: Arithmetic = { round: (value) => value, fused: fma };
 
 /** The arithmetic of `tensor`'s dtype. */
