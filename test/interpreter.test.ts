@@ -315,4 +315,17 @@ describe('TypeScript interpreter', () => {
     expect(await execute('// @ts-nocheck\nsurvivor')).toMatchObject({ status: 'error', ename: 'ReferenceError' });
     expect(await run('1 + 1')).toBe('2');
   }, 120_000);
+
+  it('answers a repeated complete or inspect request anew after a cell, and after a restart', async () => {
+    await run('const cachedOne = 1;');
+    expect((await interpreter.complete('cached', 6)).matches).toEqual(['cachedOne']);
+    expect((await interpreter.complete('cached', 6)).matches).toEqual(['cachedOne']);
+    expect((await interpreter.inspect('cachedOne', 9, 0)).data['text/plain']).toBe('const cachedOne: 1');
+    await run('const cachedTwo = "two";\nconst cachedOne = 2;');
+    expect((await interpreter.complete('cached', 6)).matches).toEqual(['cachedOne', 'cachedTwo']);
+    expect((await interpreter.inspect('cachedOne', 9, 0)).data['text/plain']).toBe('const cachedOne: 2');
+    await interpreter.shutdown(true);
+    expect((await interpreter.complete('cached', 6)).matches).toEqual([]);
+    expect((await interpreter.inspect('cachedOne', 9, 0)).data['text/plain']).toBe('any');
+  }, 120_000);
 });

@@ -26,6 +26,9 @@ export interface InterpreterOptions {
 /** How long an interrupted worker may take to notice before it counts as busy outside interruptible code. */
 const INTERRUPT_GRACE_MS = 500;
 
+/** How many answers to complete and inspect requests are kept: a frontend asks again and again while the cursor rests. */
+const INTROSPECTION_CACHE_SIZE = 32;
+
 /** A small young generation keeps the worker's resident memory down; the compiler's garbage is short-lived anyway. */
 const YOUNG_GENERATION_MB = 8;
 
@@ -78,6 +81,11 @@ class WorkerInterpreter implements Interpreter {
   private sink: ExecutionSink | undefined;
   private executing: { id: number; allowStdin: boolean } | undefined;
   private interruptNoticed = false;
+  /**
+   * Answers to complete and inspect by request: they depend only on the request and the cells run so far (the
+   * checker reads files on disk once per session), so a cell run or a new worker forgets them.
+   */
+  private readonly introspections = new Map<string, Promise<CompleteResult | InspectResult>>();
 
   constructor(private readonly cwd: string) {
     liveInterpreters.add(this);
@@ -87,23 +95,28 @@ class WorkerInterpreter implements Interpreter {
 
   execute(code: string, sink: ExecutionSink, options: ExecuteOptions): Promise<ExecuteOutcome> {
     this.sink = sink;
+    this.introspections.clear();
     const id = ++this.nextRequestId;
     this.executing = { id, allowStdin: options.allowStdin };
     const outcome = this.request({
       kind: 'execute', id, code, silent: options.silent, storeHistory: options.storeHistory,
       allowStdin: options.allowStdin, userExpressions: options.userExpressions,
     }, () => ({ status: 'error', ename: 'WorkerExit', evalue: 'the interpreter stopped; its state is lost', traceback: [] }));
-    return outcome.finally(() => { if (this.executing?.id === id) this.executing = undefined; });
+    return outcome.finally(() => {
+      if (this.executing?.id === id) this.executing = undefined;
+      // Answers given while the cell ran may predate what it declared.
+      this.introspections.clear();
+    });
   }
 
-  async complete(code: string, cursorPos: number): Promise<CompleteResult> {
-    return this.request({ kind: 'complete', id: ++this.nextRequestId, code, cursor: cursorPos },
-      () => ({ matches: [], cursor_start: cursorPos, cursor_end: cursorPos, metadata: {} }));
+  complete(code: string, cursorPos: number): Promise<CompleteResult> {
+    return this.introspect(`complete ${cursorPos} ${code}`, () => this.request({ kind: 'complete', id: ++this.nextRequestId, code, cursor: cursorPos },
+      () => ({ matches: [], cursor_start: cursorPos, cursor_end: cursorPos, metadata: {} })));
   }
 
-  async inspect(code: string, cursorPos: number, detailLevel: number): Promise<InspectResult> {
-    return this.request({ kind: 'inspect', id: ++this.nextRequestId, code, cursor: cursorPos, detail: detailLevel },
-      () => ({ found: false, data: {}, metadata: {} }));
+  inspect(code: string, cursorPos: number, detailLevel: number): Promise<InspectResult> {
+    return this.introspect(`inspect ${cursorPos} ${detailLevel} ${code}`, () => this.request({ kind: 'inspect', id: ++this.nextRequestId, code, cursor: cursorPos, detail: detailLevel },
+      () => ({ found: false, data: {}, metadata: {} })));
   }
 
   async isComplete(code: string): Promise<IsCompleteResult> {
@@ -123,6 +136,7 @@ class WorkerInterpreter implements Interpreter {
   async shutdown(restart: boolean): Promise<void> {
     const worker = this.worker;
     this.worker = undefined;
+    this.introspections.clear();
     this.settleAll();
     await worker?.terminate();
     if (restart) this.startWorker();
@@ -143,6 +157,24 @@ class WorkerInterpreter implements Interpreter {
       }
       void terminateCurrentExecution(worker).then(() => this.settle(executing.id, { status: 'error', ...keyboardInterrupt() }));
     }, INTERRUPT_GRACE_MS).unref();
+  }
+
+  /** The cached answer to a complete or inspect request, else the worker's, kept unless the worker could not give it. */
+  private introspect<Answer extends CompleteResult | InspectResult>(key: string, ask: () => Promise<Answer>): Promise<Answer> {
+    const cached = this.introspections.get(key);
+    if (cached) {
+      // Most recently used last: the oldest entry is the first to go.
+      this.introspections.delete(key);
+      this.introspections.set(key, cached);
+      return cached as Promise<Answer>;
+    }
+    const answer = ask();
+    const worker = this.worker;
+    this.introspections.set(key, answer);
+    if (this.introspections.size > INTROSPECTION_CACHE_SIZE) this.introspections.delete(this.introspections.keys().next().value!);
+    // A fallback (the worker stopped meanwhile) is not the answer: the next request asks again.
+    void answer.then(() => { if (this.worker !== worker) this.introspections.delete(key); });
+    return answer;
   }
 
   private request<K extends WorkerRequest['kind']>(message: Extract<WorkerRequest, { kind: K }>, fallback: () => WorkerAnswers[K]): Promise<WorkerAnswers[K]> {
@@ -184,6 +216,7 @@ class WorkerInterpreter implements Interpreter {
     worker.on('exit', () => {
       if (this.worker !== worker) return;
       this.worker = undefined;
+      this.introspections.clear();
       this.settleAll();
     });
     worker.unref();
