@@ -1,6 +1,6 @@
 /** Tensor creation: torch.tensor, zeros/ones/full/empty, arange, linspace, eye, random tensors, *_like forms. */
 import { Category, type DType, bool, float32, float64, get_default_dtype, int64, scalarDtype } from './dtype.js';
-import { RuntimeError, ValueError } from './errors.js';
+import { allocationError, RuntimeError, ValueError } from './errors.js';
 import { contiguousStrides, numelOf } from './kernels/strided.js';
 import { default_generator } from './random.js';
 import { Tensor } from './tensor.js';
@@ -18,11 +18,27 @@ function finish(t: Tensor, options: Options): Tensor {
   return t;
 }
 
-function make(shape: number[], dtype: DType, fill?: number): Tensor {
+/** How many elements a new tensor of this shape holds, refusing what PyTorch refuses: negative sizes, and more bytes than it can count. */
+function elementsOf(shape: readonly number[], dtype: DType): number {
   for (const size of shape) {
-    if (!Number.isInteger(size) || size < 0) throw new RuntimeError(`Trying to create tensor with negative dimension ${size}: ${`[${shape.join(', ')}]`}`);
+    if (!Number.isInteger(size) || size < 0) throw new RuntimeError(`Trying to create tensor with negative dimension ${size}: [${shape.join(', ')}]`);
   }
-  const buffer = dtype.allocate(numelOf(shape));
+  const numel = numelOf(shape);
+  if (numel * dtype.itemsize >= 2 ** 63) throw new RuntimeError(`Storage size calculation overflowed with sizes=[${shape.join(', ')}]`);
+  return numel;
+}
+
+/** Samples `numel` values from the default generator, a refused allocation raised as PyTorch's allocator raises it. */
+function sample<T>(numel: number, dtype: DType, draw: (numel: number) => T): T {
+  try {
+    return draw(numel);
+  } catch (error) {
+    throw allocationError(error, numel * dtype.itemsize);
+  }
+}
+
+function make(shape: number[], dtype: DType, fill?: number): Tensor {
+  const buffer = dtype.allocate(elementsOf(shape, dtype));
   if (fill !== undefined && fill !== 0) buffer.fill(dtype.cast(fill));
   return Tensor._make(buffer, shape, contiguousStrides(shape), 0, dtype);
 }
@@ -213,7 +229,7 @@ function floatName(dtype: DType): 'float32' | 'float64' {
 export function randn(...args: unknown[]): Tensor {
   const [shape, options] = sizeArgs(args);
   const dtype = (options.dtype as DType) ?? get_default_dtype();
-  const values = default_generator.normal(numelOf(shape), floatName(dtype));
+  const values = sample(elementsOf(shape, dtype), dtype, (numel) => default_generator.normal(numel, floatName(dtype)));
   return finish(Tensor._make(values, shape, contiguousStrides(shape), 0, dtype), options);
 }
 
@@ -221,7 +237,7 @@ export function randn(...args: unknown[]): Tensor {
 export function rand(...args: unknown[]): Tensor {
   const [shape, options] = sizeArgs(args);
   const dtype = (options.dtype as DType) ?? get_default_dtype();
-  const values = default_generator.uniform(numelOf(shape), floatName(dtype));
+  const values = sample(elementsOf(shape, dtype), dtype, (numel) => default_generator.uniform(numel, floatName(dtype)));
   return finish(Tensor._make(values, shape, contiguousStrides(shape), 0, dtype), options);
 }
 
@@ -231,7 +247,7 @@ export function randint(...args: unknown[]): Tensor {
   const [low, high, size] = positional.length === 2 ? [0, positional[0] as number, positional[1] as number[]] : (positional as [number, number, number[]]);
   if (low >= high) throw new RuntimeError(`random_ expects 'from' to be less than 'to', but got from=${low} >= to=${high}`);
   const shape = Array.from(size);
-  const values = default_generator.randint(low, high, numelOf(shape));
+  const values = sample(elementsOf(shape, int64), int64, (numel) => default_generator.randint(low, high, numel));
   const dtype = (options.dtype as DType) ?? int64;
   const out = Tensor._make(values, shape, contiguousStrides(shape), 0, int64);
   return finish(dtype === int64 ? out : convert(out, dtype), options);

@@ -1,4 +1,5 @@
 /** Data types and PyTorch's type promotion. */
+import { allocationError } from './errors.js';
 
 const inspectSymbol = Symbol.for('nodejs.util.inspect.custom');
 
@@ -40,9 +41,13 @@ export class DType {
     // One construction site per array type: V8 builds a typed array quickly only where the constructor is
     // always the same (a `new` through the field sees three and takes the generic path, ~5x slower for small n).
     const arrayType = this.arrayType;
-    if (arrayType === Float32Array) return new Float32Array(n);
-    if (arrayType === Float64Array) return new Float64Array(n);
-    return new Uint8Array(n);
+    try {
+      if (arrayType === Float32Array) return new Float32Array(n);
+      if (arrayType === Float64Array) return new Float64Array(n);
+      return new Uint8Array(n);
+    } catch (error) {
+      throw allocationError(error, n * this.itemsize);
+    }
   }
 
   /** Converts a JavaScript number (or boolean) to the value this dtype stores. */

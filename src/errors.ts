@@ -29,3 +29,15 @@ export class KeyError extends Error {
 export class NotImplementedError extends Error {
   override name = 'NotImplementedError';
 }
+
+/**
+ * What to raise when allocating `bytes` failed with `error`: where JavaScript refused the memory (a typed array
+ * too long, or no memory behind it), the RuntimeError PyTorch's CPU allocator raises, so that a huge tensor is an
+ * ordinary error in a cell; anything else unchanged.
+ */
+export function allocationError(error: unknown, bytes: number): unknown {
+  if (!(error instanceof RangeError && /typed array length|allocation failed/.test(error.message))) return error;
+  return new RuntimeError(
+    `[enforce fail at alloc_cpu.cpp:75] err == 0. DefaultCPUAllocator: can't allocate memory: you tried to allocate ${bytes} bytes. Error code 12 (Cannot allocate memory)`,
+  );
+}

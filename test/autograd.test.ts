@@ -122,6 +122,11 @@ describe('errors are PyTorch\'s', () => {
     t_3d: () => torch.randn(2, 3, 4).t(),
     gradient_shape: () => torch.randn(3, { requires_grad: true }).mul(2).backward(torch.ones(2)),
     too_many_indices: () => torch.randn(2).get(0, 0),
+    alloc_huge: () => torch.zeros(100000, 100000),
+    alloc_huge_random: () => torch.randn(100000, 100000),
+    alloc_huge_copy: () => torch.ones(3, 1).expand(3, 1e10).contiguous(),
+    alloc_overflow: () => torch.zeros(1e12, 1e12),
+    negative_size: () => torch.zeros(2, -1),
   };
   for (const [key, fn] of Object.entries(raising)) {
     test(key, () => {
