@@ -35,7 +35,7 @@ describe('tsgrad command line', () => {
       display_name: 'TS x',
       language: 'typescript',
       interrupt_mode: 'message',
-      env: { MALLOC_ARENA_MAX: '2' },
+      env: { MALLOC_ARENA_MAX: '2', MALLOC_TRIM_THRESHOLD_: '131072' },
       metadata: { debugger: false },
     });
     const removed = cli(['uninstall', '--prefix', prefix, '--name', 'tsgrad-x']);
