@@ -31,7 +31,7 @@ describe('tsgrad command line', () => {
     const specFile = join(prefix, 'share', 'jupyter', 'kernels', 'tsgrad-x', 'kernel.json');
     const spec = JSON.parse(readFileSync(specFile, 'utf8'));
     expect(spec).toEqual({
-      argv: [process.execPath, join(repoRoot, 'dist', 'kernel', 'cli.js'), 'kernel', '{connection_file}'],
+      argv: [process.execPath, '--v8-pool-size=2', join(repoRoot, 'dist', 'kernel', 'cli.js'), 'kernel', '{connection_file}'],
       display_name: 'TS x',
       language: 'typescript',
       interrupt_mode: 'message',
