@@ -316,6 +316,15 @@ describe('TypeScript interpreter', () => {
     expect(await run('1 + 1')).toBe('2');
   }, 120_000);
 
+  it('interrupts code busy after an await in a worker started after a restart', async () => {
+    await interpreter.shutdown(true);
+    expect(await run('1 + 1')).toBe('2');
+    const busy = execute('let phase = 1;\nawait new Promise((resolve) => setTimeout(resolve, 10));\nphase = 2;\nwhile (true) {}');
+    setTimeout(() => interpreter.interrupt(), 300);
+    expect(await busy).toMatchObject({ status: 'error', ename: 'KeyboardInterrupt' });
+    expect(await run('phase')).toBe('2');
+  }, 120_000);
+
   it('answers a repeated complete or inspect request anew after a cell, and after a restart', async () => {
     await run('const cachedOne = 1;');
     expect((await interpreter.complete('cached', 6)).matches).toEqual(['cachedOne']);

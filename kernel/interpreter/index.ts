@@ -284,8 +284,10 @@ async function terminateCurrentExecution(worker: Worker): Promise<void> {
   session.connect();
   try {
     const sessionId = await new Promise<string>((resolve) => {
-      session.on('NodeWorker.attachedToWorker', (event: { params: { sessionId: string; workerInfo: { workerId: string } } }) => {
-        if (String(event.params.workerInfo.workerId) === String(worker.threadId)) resolve(event.params.sessionId);
+      session.on('NodeWorker.attachedToWorker', (event: { params: { sessionId: string; workerInfo: { title: string } } }) => {
+        // The inspector numbers workers itself (its workerId matched the thread id only for the process's first worker);
+        // the title names the thread: `[worker <threadId>]`.
+        if (/^\[worker (\d+)\]/.exec(event.params.workerInfo.title)?.[1] === String(worker.threadId)) resolve(event.params.sessionId);
       });
       session.post('NodeWorker.enable', { waitForDebuggerOnStart: false });
     });
