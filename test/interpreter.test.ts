@@ -309,6 +309,13 @@ describe('TypeScript interpreter', () => {
     expect(await run('1 + 1')).toBe('2');
   }, 120_000);
 
+  it('says MemoryError when a cell exhausts the JavaScript heap, and runs the next cell in a fresh worker', async () => {
+    const outcome = await execute('const hog: number[][] = [];\nwhile (true) hog.push(new Array(1e6).fill(1.5));');
+    expect(outcome).toMatchObject({ status: 'error', ename: 'MemoryError' });
+    if (outcome.status === 'error') expect(outcome.evalue).toMatch(/ran out of JavaScript heap memory/);
+    expect(await run('1 + 1')).toBe('2');
+  }, 180_000);
+
   it('starts afresh on restart', async () => {
     await run('const survivor = 1;');
     await interpreter.shutdown(true);

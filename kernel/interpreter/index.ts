@@ -84,6 +84,8 @@ class WorkerInterpreter implements Interpreter {
   private sink: ExecutionSink | undefined;
   private executing: { id: number; allowStdin: boolean } | undefined;
   private interruptNoticed = false;
+  /** Why the worker ended, when it ended with an error. */
+  private workerFailure: Error | undefined;
   /**
    * Answers to complete and inspect by request: they depend only on the request and the cells run so far (the
    * checker reads files on disk once per session), so a cell run or a new worker forgets them.
@@ -104,7 +106,7 @@ class WorkerInterpreter implements Interpreter {
     const outcome = this.request({
       kind: 'execute', id, code, silent: options.silent, storeHistory: options.storeHistory,
       allowStdin: options.allowStdin, userExpressions: options.userExpressions,
-    }, () => ({ status: 'error', ename: 'WorkerExit', evalue: 'the interpreter stopped; its state is lost', traceback: [] }));
+    }, () => this.workerLostOutcome());
     return outcome.finally(() => {
       if (this.executing?.id === id) this.executing = undefined;
       // Answers given while the cell ran may predate what it declared.
@@ -209,13 +211,25 @@ class WorkerInterpreter implements Interpreter {
     return new Int32Array(this.runningFlag);
   }
 
+  /** The outcome of a cell whose worker ended under it; running out of heap is said as Python says it. */
+  private workerLostOutcome(): ExecuteOutcome {
+    const outOfMemory = (this.workerFailure as { code?: unknown } | undefined)?.code === 'ERR_WORKER_OUT_OF_MEMORY';
+    return outOfMemory
+      ? { status: 'error', ename: 'MemoryError', evalue: 'the cell ran out of JavaScript heap memory; the interpreter starts afresh and every variable is lost', traceback: [] }
+      : { status: 'error', ename: 'WorkerExit', evalue: 'the interpreter stopped; its state is lost', traceback: [] };
+  }
+
   private startWorker(): void {
+    this.workerFailure = undefined;
     const setup: WorkerSetup = { runningFlag: this.runningFlag, cwd: this.cwd, writeCodeCache: mayWriteCodeCache };
     mayWriteCodeCache = false;
     const worker = new Worker(workerEntry(), { workerData: setup, stdout: false, stderr: false, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
     this.worker = worker;
     worker.on('message', (message: FromWorker) => this.onMessage(message));
-    worker.on('error', (error) => this.sink?.stream('stderr', `tsgrad: the interpreter failed: ${error.stack ?? String(error)}\n`));
+    worker.on('error', (error) => {
+      this.workerFailure = error;
+      if ((error as { code?: unknown }).code !== 'ERR_WORKER_OUT_OF_MEMORY') this.sink?.stream('stderr', `tsgrad: the interpreter failed: ${error.stack ?? String(error)}\n`);
+    });
     worker.on('exit', () => {
       if (this.worker !== worker) return;
       this.worker = undefined;
