@@ -84,8 +84,8 @@ class WorkerInterpreter implements Interpreter {
   private sink: ExecutionSink | undefined;
   private executing: { id: number; allowStdin: boolean } | undefined;
   private interruptNoticed = false;
-  /** Why the worker ended, when it ended with an error. */
-  private workerFailure: Error | undefined;
+  /** Whether the worker ended because its JavaScript heap was exhausted. */
+  private workerOutOfMemory = false;
   /**
    * Answers to complete and inspect by request: they depend only on the request and the cells run so far (the
    * checker reads files on disk once per session), so a cell run or a new worker forgets them.
@@ -213,22 +213,21 @@ class WorkerInterpreter implements Interpreter {
 
   /** The outcome of a cell whose worker ended under it; running out of heap is said as Python says it. */
   private workerLostOutcome(): ExecuteOutcome {
-    const outOfMemory = (this.workerFailure as { code?: unknown } | undefined)?.code === 'ERR_WORKER_OUT_OF_MEMORY';
-    return outOfMemory
+    return this.workerOutOfMemory
       ? { status: 'error', ename: 'MemoryError', evalue: 'the cell ran out of JavaScript heap memory; the interpreter starts afresh and every variable is lost', traceback: [] }
       : { status: 'error', ename: 'WorkerExit', evalue: 'the interpreter stopped; its state is lost', traceback: [] };
   }
 
   private startWorker(): void {
-    this.workerFailure = undefined;
+    this.workerOutOfMemory = false;
     const setup: WorkerSetup = { runningFlag: this.runningFlag, cwd: this.cwd, writeCodeCache: mayWriteCodeCache };
     mayWriteCodeCache = false;
     const worker = new Worker(workerEntry(), { workerData: setup, stdout: false, stderr: false, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
     this.worker = worker;
     worker.on('message', (message: FromWorker) => this.onMessage(message));
     worker.on('error', (error) => {
-      this.workerFailure = error;
-      if ((error as { code?: unknown }).code !== 'ERR_WORKER_OUT_OF_MEMORY') this.sink?.stream('stderr', `tsgrad: the interpreter failed: ${error.stack ?? String(error)}\n`);
+      this.workerOutOfMemory = (error as { code?: unknown }).code === 'ERR_WORKER_OUT_OF_MEMORY';
+      if (!this.workerOutOfMemory) this.sink?.stream('stderr', `tsgrad: the interpreter failed: ${error.stack ?? String(error)}\n`);
     });
     worker.on('exit', () => {
       if (this.worker !== worker) return;
