@@ -72,6 +72,35 @@ describe('float32 sum and mean take PyTorch\'s summation order, bit for bit', ()
   }
 });
 
+interface RecordedSeededSum {
+  n: number;
+  sum: number;
+  mean: number;
+  mse_sum: number;
+  mse_mean: number;
+  row_times_column: number;
+  weight_grad: number;
+}
+
+const seededSums: RecordedSeededSum[] = JSON.parse(readFileSync(new URL('./fixtures/ops.json', import.meta.url), 'utf8')).float32_seeded_sums;
+
+describe('long float32 sums and one-element products (WebAssembly) match PyTorch 1.13 bit for bit', () => {
+  for (const recorded of seededSums) {
+    test(`${recorded.n} seeded values`, () => {
+      const n = recorded.n;
+      torch.manual_seed(n);
+      const x = torch.randn(n).mul(1000);
+      const y = torch.rand(n);
+      expect(x.sum().item()).toBe(recorded.sum);
+      expect(x.mean().item()).toBe(recorded.mean);
+      expect(torch.nn.functional.mse_loss(x, y, { reduction: 'sum' }).item()).toBe(recorded.mse_sum);
+      expect(torch.nn.functional.mse_loss(x, y).item()).toBe(recorded.mse_mean);
+      expect(x.reshape(1, n).matmul(y.reshape(n, 1)).item()).toBe(recorded.row_times_column);
+      expect(y.reshape(n, 1).t().matmul(x.reshape(n, 1)).item()).toBe(recorded.weight_grad);
+    });
+  }
+});
+
 describe('mse_loss sums its squared differences in the same order as sum() over (x - y) ** 2, bit for bit', () => {
   // The loss computes each rounded square where it is summed; sizes reach every level of the cascade.
   for (const n of [5, 33, 4099, 8193, 70_001, 300_001]) {

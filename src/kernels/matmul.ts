@@ -13,6 +13,7 @@
  */
 import type { Storage } from '../dtype.js';
 import { wasmGemm } from './wasm/gemm.js';
+import { wasmDot } from './wasm/sums.js';
 
 /** One strided matrix operand: element (i, j) is `data[offset + i*rowStride + j*colStride]`. */
 export interface MatrixOperand {
@@ -25,7 +26,7 @@ export interface MatrixOperand {
 /**
  * Products with fewer multiply-adds than this stay in JavaScript, where a call costs less than the ~0.7 µs of
  * staging operands in WebAssembly memory (measured: 6×6×6 0.87 µs in JavaScript vs 0.85 µs; 8×8×8 2.0 vs
- * 0.8 µs). Dot products (one output) stay too: the 4×8 tile would compute 31 padding lanes.
+ * 0.8 µs). Dot products (one output) run as one chain in sums.wat rather than in a 4×8 tile of 31 padding lanes.
  */
 const WASM_MIN_PRODUCT = 256;
 
@@ -36,8 +37,8 @@ const WASM_MIN_PRODUCT = 256;
 export function gemm(m: number, n: number, k: number, a: MatrixOperand, b: MatrixOperand, c: Storage, cOffset: number, init: MatrixOperand | null = null): void {
   if (m === 0 || n === 0) return;
   const seedWithInit = init !== null && seedsWithBias(m, n, k, a, b);
-  const inWasm = k > 0 && !(c instanceof Uint8Array) && m * n * k >= WASM_MIN_PRODUCT && m * n > 1
-    && wasmGemmInRowBlocks(m, n, k, a, b, c, cOffset, init, seedWithInit);
+  const inWasm = k > 0 && !(c instanceof Uint8Array) && m * n * k >= WASM_MIN_PRODUCT
+    && (m * n > 1 ? wasmGemmInRowBlocks(m, n, k, a, b, c, cOffset, init, seedWithInit) : c instanceof Float32Array && dotInWasm(k, a, b, c, cOffset, init, seedWithInit));
   if (!inWasm) (c instanceof Float32Array ? float32Loop : float64Loop)(m, n, k, a, b, c, cOffset, init, seedWithInit);
 }
 
@@ -52,6 +53,15 @@ function wasmGemmInRowBlocks(m: number, n: number, k: number, a: MatrixOperand, 
   const below = (x: MatrixOperand): MatrixOperand => ({ ...x, offset: x.offset + top * x.rowStride });
   return wasmGemmInRowBlocks(top, n, k, a, b, c, cOffset, init, seedWithInit)
     && wasmGemmInRowBlocks(m - top, n, k, below(a), b, c, cOffset + top * n, init && below(init), seedWithInit);
+}
+
+/** A float32 product with one output element (m = n = 1) as sums.wat's dot; false if it found no memory. */
+function dotInWasm(k: number, a: MatrixOperand, b: MatrixOperand, c: Float32Array, cOffset: number, init: MatrixOperand | null, seedWithInit: boolean): boolean {
+  const start = init === null ? 0 : init.data[init.offset];
+  const sum = wasmDot(k, a.data as Float32Array, a.offset, a.colStride, b.data as Float32Array, b.offset, b.rowStride, seedWithInit ? start : 0);
+  if (sum === null) return false;
+  c[cOffset] = init === null || seedWithInit ? sum : start + sum;
+  return true;
 }
 
 /**

@@ -10,7 +10,7 @@ import { Tensor } from '../tensor.js';
 import { emptyTensor, sameShape, shapeString, type Options } from './common.js';
 import { log_softmax, sigmoid } from './activation.js';
 import { abs, add, clamp, convert, div, divByScalar, exp, log, mul, neg, promote, sub } from './pointwise.js';
-import { mean, sum, sumToShape } from './reduction.js';
+import { mean, meanDivisor, sum, sumToShape } from './reduction.js';
 import { expand } from './shape.js';
 
 /** `'mean'`, `'sum'` or `'none'`. */
@@ -82,7 +82,7 @@ export function mse_loss(input: Tensor, target: Tensor, options?: Options): Tens
     count = input.numel();
     out = emptyTensor([], promote(input, target));
     const total = sumSquaredDifference(input, target, count);
-    out._buffer[0] = reduction === 'mean' ? total / count : total;
+    out._buffer[0] = reduction === 'mean' ? total / meanDivisor(count, out._dtype) : total;
   } else {
     const diff = withGradMode(false, () => sub(input, target));
     count = diff.numel();

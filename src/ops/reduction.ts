@@ -109,6 +109,14 @@ export function sum(x: Tensor, dim: Dims = null, keepdim = false, dtype: DType |
   return record(dim === null ? SumBackward0 : SumBackward1, out, [x], [], reduceAttrs(x, flags, keepdim));
 }
 
+/**
+ * A mean's divisor in the result's arithmetic: PyTorch divides a float32 sum by the count as a float32, which
+ * rounds counts past 2^24 (16,777,259 elements divide by 16,777,260).
+ */
+export function meanDivisor(count: number, dtype: DType): number {
+  return dtype === float32 ? Math.fround(count) : count;
+}
+
 /** Mean over all elements (MeanBackward0) or over `dim` (MeanBackward1); needs a floating dtype. */
 export function mean(x: Tensor, dim: Dims = null, keepdim = false, dtype: DType | null = null): Tensor {
   const outDtype = dtype ?? x._dtype;
@@ -121,7 +129,8 @@ export function mean(x: Tensor, dim: Dims = null, keepdim = false, dtype: DType 
   const flags = reducedFlags(x, dim);
   const attrs = reduceAttrs(x, flags, keepdim);
   const sums = sumReduce(x, flags);
-  for (let i = 0; i < sums.length; i++) sums[i] /= attrs.count;
+  const divisor = meanDivisor(attrs.count, outDtype);
+  for (let i = 0; i < sums.length; i++) sums[i] /= divisor;
   const out = fromFloat64(sums, reducedShape(x._shape, flags, keepdim), outDtype);
   return record(dim === null ? MeanBackward0 : MeanBackward1, out, [x], [], attrs);
 }

@@ -2,22 +2,11 @@
  * Runs gemm.wat in one WebAssembly.Memory, grown as needed: each operand's storage span is copied in with
  * TypedArray.set (a memcpy; element-by-element copies in JavaScript cost ~1.5 ns each, about as much as the
  * multiply in W3), packed there by the module's strided copies, multiplied, and C copied back out the same way.
- * The module is compiled on the first call (~1 ms), synchronously, so start-up pays nothing for it.
  */
 import type { Storage } from '../../dtype.js';
 import type { MatrixOperand } from '../matmul.js';
 import { wasmBase64 } from './gemm.generated.js';
-
-/** The part of the WebAssembly JavaScript API used here (the compiler's libraries, without DOM, declare none). */
-declare const WebAssembly: {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { readonly exports: unknown };
-};
-
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
+import { WasmKernels, type WasmMemory } from './instance.js';
 
 /** A strided copy (byte addresses and strides): element (i, j) moves from src + i*srs + j*scs to dst + i*drs + j*dcs. */
 type Copy = (src: number, srs: number, scs: number, dst: number, drs: number, dcs: number, rows: number, cols: number) => void;
@@ -48,21 +37,7 @@ interface Precision {
 const FLOAT32: Precision = { rows: 4, columns: 8, bytes: 4, View: Float32Array, gemm: 'gemm_f32', copy: 'copy32', add: 'add_f32' };
 const FLOAT64: Precision = { rows: 4, columns: 4, bytes: 8, View: Float64Array, gemm: 'gemm_f64', copy: 'copy64', add: 'add_f64' };
 
-const PAGE_BYTES = 65_536;
-/** Past this much memory a product runs in JavaScript: a wasm32 memory tops out at 4 GiB, and growing near that can fail. */
-const MAX_MEMORY_BYTES = 2 ** 31;
-/** A memory grown past this is dropped after the product that needed it, so one huge product does not hold its size for the session. */
-const KEPT_MEMORY_BYTES = 64 * 2 ** 20;
-
-let kernel: GemmExports | null = null;
-
-function instance(): GemmExports {
-  if (kernel === null) {
-    const bytes = Uint8Array.from(atob(wasmBase64), (char) => char.charCodeAt(0));
-    kernel = new WebAssembly.Instance(new WebAssembly.Module(bytes), {}).exports as GemmExports;
-  }
-  return kernel;
-}
+const kernels = new WasmKernels<GemmExports>(wasmBase64);
 
 const roundUp = (value: number, multiple: number): number => Math.ceil(value / multiple) * multiple;
 
@@ -138,10 +113,8 @@ export function wasmGemm(m: number, n: number, k: number, a: MatrixOperand, b: M
   const stagedInit = stagedRight + roundUp(spanOf(right, k, columns).length * bytes, 16);
   const out = stagedInit + (init === null ? 0 : roundUp(spanOf(init, m, n).length * bytes, 16));
   const needed = out + m * n * bytes;
-  if (needed > MAX_MEMORY_BYTES) return false;
-  const exports = instance();
-  const missing = needed - exports.memory.buffer.byteLength;
-  if (missing > 0) exports.memory.grow(Math.ceil(missing / PAGE_BYTES));
+  const exports = kernels.reserve(needed);
+  if (exports === null) return false;
   const memory = new precision.View(exports.memory.buffer);
   const move = exports[precision.copy];
   pack(move, stage(left, rows, k, memory, stagedLeft), rows, k, MR, packedA, bytes, memory);
@@ -159,6 +132,6 @@ export function wasmGemm(m: number, n: number, k: number, a: MatrixOperand, b: M
     copy(move, productView, result, m, n);
   }
   c.set(memory.subarray(out / bytes, out / bytes + m * n), cOffset);
-  if (needed > KEPT_MEMORY_BYTES) kernel = null;
+  kernels.release(needed);
   return true;
 }
