@@ -1,5 +1,6 @@
 /** Data types and PyTorch's type promotion. */
 import { allocationError } from './errors.js';
+import { reuse } from './buffer-pool.js';
 
 const inspectSymbol = Symbol.for('nodejs.util.inspect.custom');
 
@@ -41,6 +42,8 @@ export class DType {
     // One construction site per array type: V8 builds a typed array quickly only where the constructor is
     // always the same (a `new` through the field sees three and takes the generic path, ~5x slower for small n).
     const arrayType = this.arrayType;
+    const reused = reuse(arrayType, n);
+    if (reused !== null) return reused;
     try {
       if (arrayType === Float32Array) return new Float32Array(n);
       if (arrayType === Float64Array) return new Float64Array(n);

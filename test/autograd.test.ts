@@ -2,6 +2,7 @@ import { describe, expect, test, vi } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { inspect } from 'node:util';
 import torch, { Tensor, type Node, binaryOperator, unaryOperator } from '../src/index.js';
+import { reuse } from '../src/buffer-pool.js';
 
 const fixture = JSON.parse(readFileSync(new URL('./fixtures/ops.json', import.meta.url), 'utf8'));
 const errors: Record<string, { type: string; message: string }> = JSON.parse(readFileSync(new URL('./fixtures/errors.json', import.meta.url), 'utf8'));
@@ -440,5 +441,61 @@ describe('.grad adopts a gradient only the engine holds, and copies one anything
     weight.grad!.zero_();
     F.linear(x, weight).sum().backward();
     expect(weight.grad!.allclose(torch.ones(4, 30).t().mm(x))).toBe(true);
+  });
+});
+
+describe('the buffers of gradients only the engine held go back to the pool, and no others', () => {
+  const n = 600;
+  /** Allocates and overwrites tensors of n elements, as a next training step would. */
+  const churn = (): void => {
+    for (let i = 0; i < 8; i++) torch.empty(n).fill_(-7);
+  };
+
+  test('an intermediate gradient is reused by the next allocation of its type and length, zero-filled', () => {
+    while (reuse(Float32Array, n) !== null || reuse(Float64Array, n) !== null); // what earlier tests left
+    const w = torch.ones(n, { requires_grad: true });
+    w.mul(2).mul(3).sum().backward();
+    const reused = reuse(Float32Array, n);
+    expect(reused).toBeInstanceOf(Float32Array);
+    expect(Array.from(reused!).every((v) => Object.is(v, 0))).toBe(true);
+    expect(reuse(Float64Array, n)).toBeNull();
+    expect(w.grad!.reshape(-1).tolist()).toEqual(new Array<number>(n).fill(6));
+  });
+
+  test('gradients a hook kept, retain_grad keeps or a leaf adopted stay intact', () => {
+    const w = torch.ones(n, { requires_grad: true });
+    const hidden = w.mul(2);
+    hidden.retain_grad();
+    const scaled = hidden.mul(3);
+    let hooked: Tensor | null = null;
+    scaled.register_hook((g) => void (hooked = g));
+    scaled.mul(5).sum().backward();
+    churn();
+    expect(hooked!.reshape(-1).tolist()).toEqual(new Array<number>(n).fill(5));
+    expect(hidden.grad!.reshape(-1).tolist()).toEqual(new Array<number>(n).fill(15));
+    expect(w.grad!.reshape(-1).tolist()).toEqual(new Array<number>(n).fill(30));
+  });
+
+  test('training steps that reuse their gradients compute what fresh buffers would', () => {
+    const train = (watchOutputGradient: boolean): number[] => {
+      torch.manual_seed(0);
+      const x = torch.randn(n, 1), y = x.mul(3).add(2);
+      const model = new torch.nn.Linear(1, 1);
+      const optimizer = new torch.optim.SGD(model.parameters(), { lr: 0.1 });
+      const losses: number[] = [];
+      for (let epoch = 0; epoch < 5; epoch++) {
+        optimizer.zero_grad();
+        const out = model(x);
+        // A hook that sees the output's gradient makes it reachable from outside: it is never recycled.
+        if (watchOutputGradient) out.register_hook(() => undefined);
+        const loss = F.mse_loss(out, y);
+        loss.backward();
+        optimizer.step();
+        losses.push(loss.item(), model.weight.item(), model.bias.item());
+        churn();
+      }
+      return losses;
+    };
+    expect(train(false)).toEqual(train(true));
   });
 });

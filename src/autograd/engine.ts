@@ -1,6 +1,6 @@
 /** The backward engine: runs the graph from the roots in PyTorch's order, accumulating gradients. */
 import { withGradMode } from './grad_mode.js';
-import type { Node } from './node.js';
+import { AccumulateGrad, type Node } from './node.js';
 import { beginCounting, dropGradient, endCounting, exposeGradient, heldByEngineAlone, holdGradient } from './ownership.js';
 import type { Tensor } from '../tensor.js';
 
@@ -188,7 +188,8 @@ function executeMarked(run: EngineRun, rootNodes: Node[]): (Tensor | null)[] {
       if (!run.retainGraph) node.release();
       continue;
     }
-    node._ownedInput = counting && grads.length === 1 && grads[0] !== null && heldByEngineAlone(grads[0]._storage);
+    // Only a leaf's AccumulateGrad adopts a gradient (other nodes pass on, at most, views the counts follow).
+    node._ownedInput = counting && node instanceof AccumulateGrad && grads.length === 1 && grads[0] !== null && heldByEngineAlone(grads[0]._storage);
     let inputGrads = node.apply(grads);
     // A leaf that adopted the gradient holds it from now on.
     if (node._ownedInput) exposeGradient(grads[0]!._storage);

@@ -4,8 +4,11 @@
  * JavaScript has no reference counts, so the engine counts, per storage, the input-buffer slots of the current
  * run holding it: a storage made during the run (by a backward function), held by exactly one slot and never
  * shown to a hook belongs to the engine alone and can be adopted. Small gradients are not counted: copying
- * them costs less than counting (the scalar tutorial graph ran ~8% slower when every one was).
+ * them costs less than counting (the scalar tutorial graph ran ~8% slower when every one was). When the last
+ * slot lets go of such a storage, nothing can reach its buffer any more, and the buffer pool takes it.
  */
+import { recycle } from '../buffer-pool.js';
+import type { Storage } from '../dtype.js';
 
 /** Gradients with fewer elements than this are copied, not counted. */
 const COUNTED_FROM = 512;
@@ -13,7 +16,7 @@ const COUNTED_FROM = 512;
 /** What the ledger reads of a tensor storage. */
 export interface CountedStorage {
   /** The elements. */
-  readonly buffer: { readonly length: number };
+  readonly buffer: Storage;
   /** Creation order of the storage. */
   readonly serial: number;
 }
@@ -47,11 +50,17 @@ export function holdGradient(storage: CountedStorage): void {
   if (count >= 0) holders.set(storage, count + 1);
 }
 
-/** A buffer slot let go of the storage. */
+/** A buffer slot let go of the storage; the run's own storage that no slot holds any more is recycled. */
 export function dropGradient(storage: CountedStorage): void {
   if (storage.buffer.length < COUNTED_FROM) return;
   const count = holders.get(storage);
-  if (count !== undefined && count > 0) holders.set(storage, count - 1);
+  if (count === undefined || count <= 0) return;
+  if (count > 1 || storage.serial < firstSerial) {
+    holders.set(storage, count - 1);
+  } else {
+    holders.delete(storage);
+    recycle(storage.buffer);
+  }
 }
 
 /** A hook saw the storage (or a leaf adopted it): from now on someone else may hold it. */

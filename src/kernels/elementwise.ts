@@ -5,6 +5,7 @@
  */
 import type { Storage } from '../dtype.js';
 import { broadcastStrides, coalesce, flatStep, forEachRow, isContiguous, numelOf, type Strided } from './strided.js';
+import { type Float32Op, wasmFloat32Binary } from './wasm/elementwise.js';
 
 type UnaryLoop = (n: number, out: Storage, oo: number, os: number, x: Storage, xo: number, xs: number, s: number) => void;
 type BinaryLoop = (
@@ -67,12 +68,21 @@ export class UnaryKernel {
   }
 }
 
+/**
+ * From this many elements a float32 result of contiguous (or scalar) operands runs in a kernel's WebAssembly
+ * twin when it has one: below it, staging the operands costs more than the JavaScript loop.
+ */
+const WASM_MIN_ELEMENTS = 512;
+
 /** A compiled elementwise function of two operands, applied over strided, broadcast views. */
 export class BinaryKernel {
   private readonly loops: (BinaryLoop | undefined)[] = [];
 
-  /** `expression` computes the result from `a`, `b` and the scalar parameter `s`; `Math` is in scope. */
-  constructor(readonly expression: string) {}
+  /**
+   * `expression` computes the result from `a`, `b` and the scalar parameter `s`; `Math` is in scope.
+   * `float32Twin` names the kernel of wasm/elementwise.wat that computes the same float32 results.
+   */
+  constructor(readonly expression: string, private readonly float32Twin?: Float32Op) {}
 
   private loop(out: Storage, x: Storage, y: Storage): BinaryLoop {
     const key = arrayKind(out) * 9 + arrayKind(x) * 3 + arrayKind(y);
@@ -95,7 +105,9 @@ export class BinaryKernel {
       const xs = flatStep(x, shape, n);
       const ys = flatStep(y, shape, n);
       if (xs >= 0 && ys >= 0) {
-        loop(n, out._buffer, out._offset, 1, x._buffer, x._offset, xs, y._buffer, y._offset, ys, s);
+        const inWasm = this.float32Twin !== undefined && n >= WASM_MIN_ELEMENTS && out._buffer instanceof Float32Array
+          && wasmFloat32Binary(this.float32Twin, n, out._buffer, out._offset, x._buffer, x._offset, xs, y._buffer, y._offset, ys, s);
+        if (!inWasm) loop(n, out._buffer, out._offset, 1, x._buffer, x._offset, xs, y._buffer, y._offset, ys, s);
         return;
       }
     }

@@ -119,7 +119,7 @@ function matrixProduct(a: Tensor, b: Tensor, init: Tensor | null = null): Tensor
 }
 
 /** Each row's single product rounded to the dtype, plus the bias `b` (scalar parameter: the weight). */
-const productPlusBias = { float32: new BinaryKernel('b + Math.fround(a * s)'), float64: new BinaryKernel('b + a * s') };
+const productPlusBias = { float32: new BinaryKernel('b + Math.fround(a * s)', 'product_plus_bias'), float64: new BinaryKernel('b + a * s') };
 /** The bias as the kernel's 0-dim second operand (kernels run synchronously and keep no views). */
 const biasSlot = { _buffer: new Float64Array(1), _shape: [], _strides: [], _offset: 0 };
 

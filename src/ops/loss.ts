@@ -48,7 +48,7 @@ function unreduce(grad: Tensor, shape: readonly number[], at: LossAttrs): Tensor
 }
 
 /** PyTorch's mse_loss_backward per element before the grad factor: norm * (input - target), in the dtype's arithmetic. */
-const scaledDifference = { float32: new BinaryKernel('Math.fround(a - b) * s'), float64: new BinaryKernel('(a - b) * s') };
+const scaledDifference = { float32: new BinaryKernel('Math.fround(a - b) * s', 'scaled_difference'), float64: new BinaryKernel('(a - b) * s') };
 
 const MseLossBackward0 = derivative<LossAttrs>({
   name: 'MseLossBackward0',

@@ -142,10 +142,10 @@ function maybeMultiply(t: Tensor, factor: number): Tensor {
 
 // ---- arithmetic -----------------------------------------------------------------------------------------
 
-const addKernel = new BinaryKernel('a + b');
-const subKernel = new BinaryKernel('a - b');
-const mulKernel = new BinaryKernel('a * b');
-const divKernel = new BinaryKernel('a / b');
+const addKernel = new BinaryKernel('a + b', 'add');
+const subKernel = new BinaryKernel('a - b', 'sub');
+const mulKernel = new BinaryKernel('a * b', 'mul');
+const divKernel = new BinaryKernel('a / b', 'div');
 const powKernel = new BinaryKernel('Math.pow(a, b)');
 const boolOrKernel = new BinaryKernel('(a || b) ? 1 : 0');
 
