@@ -78,6 +78,13 @@ export function writeInputs(dir, workloads) {
   writeFileSync(path.join(dir, "inputs.json"), JSON.stringify(manifest, null, 2));
 }
 
+/** Replaces the workloads (and so the repetition plans) the manifest lists, keeping its tensors. */
+export function setWorkloads(dir, workloads) {
+  const file = path.join(dir, "inputs.json");
+  const manifest = JSON.parse(readFileSync(file, "utf8"));
+  writeFileSync(file, JSON.stringify({ ...manifest, workloads }, null, 2));
+}
+
 /** Reads what writeInputs wrote: {settings, workloads, tensors: {name: {shape, dtype, data}}}. */
 export function readInputs(dir) {
   const manifest = JSON.parse(readFileSync(path.join(dir, "inputs.json"), "utf8"));
