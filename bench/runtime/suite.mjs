@@ -33,8 +33,16 @@ const systems = [
 /** Rounds of turns the systems take; every round runs each workload with its share of the repetition plan. */
 const ROUNDS = quick ? 1 : 3;
 
-const shareOf = ({ warmup, minReps, maxReps, budgetMs }) =>
-  ({ warmup, minReps: Math.ceil(minReps / ROUNDS), maxReps: Math.ceil(maxReps / ROUNDS), budgetMs: budgetMs / ROUNDS });
+/**
+ * A round's share of a workload's plan. Its fresh process first warms up as far as one process running every
+ * round in a row would have been by then (the plan's warm-up plus the repetitions earlier rounds timed), so that
+ * taking turns changes when the samples are taken, not how warm the JIT compilers are when they are.
+ */
+const shareOf = ({ warmup, minReps, maxReps, budgetMs }, earlierReps) =>
+  ({ warmup: warmup + earlierReps, minReps: Math.ceil(minReps / ROUNDS), maxReps: Math.ceil(maxReps / ROUNDS), budgetMs: budgetMs / ROUNDS });
+
+/** How many samples of the workload a system's earlier rounds took. */
+const repsSoFar = (earlier, workload) => earlier.reduce((count, result) => count + (result.samplesMs[workload.id]?.length ?? 0), 0);
 
 /**
  * The workloads a later round repeats for a system: those whose slowest sample of the first round fits in a
@@ -118,7 +126,8 @@ export async function run(options = {}) {
       for (const system of available) {
         const planned = round === 0 ? workloads : repeated(rounds.get(system.id)[0]);
         if (planned.length === 0) continue;
-        setWorkloads(inputsDir, planned.map((workload) => ({ ...workload, plan: shareOf(workload.plan) })));
+        const earlier = rounds.get(system.id);
+        setWorkloads(inputsDir, planned.map((workload) => ({ ...workload, plan: shareOf(workload.plan, repsSoFar(earlier, workload)) })));
         console.error(`running ${system.id} (round ${round + 1} of ${ROUNDS})`);
         rounds.get(system.id).push(await measure(system, inputsDir));
       }

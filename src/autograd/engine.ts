@@ -1,6 +1,6 @@
 /** The backward engine: runs the graph from the roots in PyTorch's order, accumulating gradients. */
 import { withGradMode } from './grad_mode.js';
-import { AccumulateGrad, type Node } from './node.js';
+import type { Node } from './node.js';
 import { beginCounting, dropGradient, endCounting, exposeGradient, heldByEngineAlone, holdGradient } from './ownership.js';
 import type { Tensor } from '../tensor.js';
 
@@ -159,9 +159,14 @@ function execute(run: EngineRun): (Tensor | null)[] {
   }
 }
 
+/** What a run without capture targets returns (never written to). */
+const noCaptures: (Tensor | null)[] = [];
+
+// Per node, this loop indexes its arrays and reads a flag: for-of over the shared (frozen) empty hook list and an
+// instanceof check made the scalar tutorial graph's backward ~10% slower (1.13-1.21 vs 1.02-1.09 µs, paired runs).
 function executeMarked(run: EngineRun, rootNodes: Node[]): (Tensor | null)[] {
   const captures = run.captures;
-  const captured: (Tensor | null)[] = captures ? captures.map(() => null) : [];
+  const captured: (Tensor | null)[] = captures ? captures.map(() => null) : noCaptures;
   const needed = captures ? nodesLeadingTo(rootNodes, new Set(captures.map((c) => c.node))) : null;
   const queue = new ReadyQueue();
   // Gradient ownership is counted in a plain outermost backward.
@@ -189,12 +194,13 @@ function executeMarked(run: EngineRun, rootNodes: Node[]): (Tensor | null)[] {
       continue;
     }
     // Only a leaf's AccumulateGrad adopts a gradient (other nodes pass on, at most, views the counts follow).
-    node._ownedInput = counting && node instanceof AccumulateGrad && grads.length === 1 && grads[0] !== null && heldByEngineAlone(grads[0]._storage);
+    node._ownedInput = counting && node.adoptsGradient && grads.length === 1 && grads[0] !== null && heldByEngineAlone(grads[0]._storage);
     let inputGrads = node.apply(grads);
     // A leaf that adopted the gradient holds it from now on.
     if (node._ownedInput) exposeGradient(grads[0]!._storage);
-    for (const hook of node.postHooks) {
-      const replaced = hook(inputGrads, grads);
+    const postHooks = node.postHooks;
+    for (let h = 0; h < postHooks.length; h++) {
+      const replaced = postHooks[h](inputGrads, grads);
       if (counting) exposeAll(inputGrads, replaced ?? grads);
       if (replaced) inputGrads = replaced;
     }
@@ -211,7 +217,9 @@ function executeMarked(run: EngineRun, rootNodes: Node[]): (Tensor | null)[] {
         else skipUnreached(next, queue, run.retainGraph);
       }
     }
-    if (counting) for (const grad of buffered) if (grad !== null) dropGradient(grad._storage);
+    if (counting) {
+      for (let g = 0; g < buffered.length; g++) if (buffered[g] !== null) dropGradient(buffered[g]!._storage);
+    }
   }
   if (counting) endCounting();
   return captured;

@@ -73,6 +73,8 @@ export abstract class Node {
   _buffer: (Tensor | null)[] | null = null;
   /** @internal Whether the gradient in the buffer is owned by the engine alone (see Tensor._accumulateGrad). */
   _ownedInput = false;
+  /** @internal Whether this node may keep the gradient it receives (AccumulateGrad, as a leaf's `.grad`). */
+  readonly adoptsGradient: boolean = false;
 
   private edgesTagged = false;
 
@@ -320,6 +322,8 @@ export class AccumulateGrad extends Node {
   ) {
     super([], variable._dtype, true);
   }
+
+  override readonly adoptsGradient = true;
 
   override name(): string {
     return 'torch::autograd::AccumulateGrad';
