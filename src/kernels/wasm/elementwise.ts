@@ -1,6 +1,6 @@
 /**
  * Runs elementwise.wat: float32 twins of some JavaScript elementwise kernels, four lanes at a time, over
- * operands copied into its memory with TypedArray.set. On 10,000 elements a kernel takes ~3 µs with its
+ * operands copied into its memory with TypedArray.set. On 10,000 elements a kernel takes ~3-4 µs with its
  * copies, where the JavaScript loop takes ~15-24 µs (a float32 load, a double operation and a rounding store
  * per element).
  */
