@@ -18,15 +18,17 @@ export function percentile(values, p) {
 }
 
 /**
- * Times `run` after `warmup` untimed calls; returns the milliseconds of each timed call.
- * Stops at `maxReps`, or once `budgetMs` is spent and `minReps` are done. A call slower than the whole
- * budget ends the warm-up (the JIT is warm after seconds of work) and lowers `minReps` to one, so that the
- * slowest peers still finish in minutes.
+ * Times `run` after a warm-up of at least `warmup` untimed calls and `warmupMs` milliseconds (JIT compilers reach
+ * their steady state only after a few hundred milliseconds of repeated work: V8 was still compiling W4's functions
+ * 1,500 epochs in); returns the milliseconds of each timed call. Stops at `maxReps`, or once `budgetMs` is spent
+ * and `minReps` are done. A call slower than the whole budget ends the warm-up and lowers `minReps` to one, so
+ * that the slowest peers still finish in minutes.
  */
-export function sample(run, { warmup, minReps, maxReps, budgetMs }) {
-  const plan = quick ? { warmup: Math.min(warmup, 1), minReps: 1, maxReps: 2, budgetMs: 0 } : { warmup, minReps, maxReps, budgetMs };
+export function sample(run, { warmup, warmupMs = 0, minReps, maxReps, budgetMs }) {
+  const plan = quick ? { warmup: Math.min(warmup, 1), warmupMs: 0, minReps: 1, maxReps: 2, budgetMs: 0 } : { warmup, warmupMs, minReps, maxReps, budgetMs };
   let slowest = 0;
-  for (let i = 0; i < plan.warmup && slowest <= plan.budgetMs; i++) {
+  const warmupStart = performance.now();
+  for (let i = 0; (i < plan.warmup || performance.now() - warmupStart < plan.warmupMs) && slowest <= plan.budgetMs; i++) {
     const start = performance.now();
     run();
     slowest = Math.max(slowest, performance.now() - start);

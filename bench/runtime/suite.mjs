@@ -33,16 +33,9 @@ const systems = [
 /** Rounds of turns the systems take; every round runs each workload with its share of the repetition plan. */
 const ROUNDS = quick ? 1 : 3;
 
-/**
- * A round's share of a workload's plan. Its fresh process first warms up as far as one process running every
- * round in a row would have been by then (the plan's warm-up plus the repetitions earlier rounds timed), so that
- * taking turns changes when the samples are taken, not how warm the JIT compilers are when they are.
- */
-const shareOf = ({ warmup, minReps, maxReps, budgetMs }, earlierReps) =>
-  ({ warmup: warmup + earlierReps, minReps: Math.ceil(minReps / ROUNDS), maxReps: Math.ceil(maxReps / ROUNDS), budgetMs: budgetMs / ROUNDS });
-
-/** How many samples of the workload a system's earlier rounds took. */
-const repsSoFar = (earlier, workload) => earlier.reduce((count, result) => count + (result.samplesMs[workload.id]?.length ?? 0), 0);
+/** A round's share of a workload's repetitions and budget; each round's fresh process warms up in full. */
+const shareOf = ({ minReps, maxReps, budgetMs, ...warmup }) =>
+  ({ ...warmup, minReps: Math.ceil(minReps / ROUNDS), maxReps: Math.ceil(maxReps / ROUNDS), budgetMs: budgetMs / ROUNDS });
 
 /**
  * The workloads a later round repeats for a system: those whose slowest sample of the first round fits in a
@@ -126,8 +119,7 @@ export async function run(options = {}) {
       for (const system of available) {
         const planned = round === 0 ? workloads : repeated(rounds.get(system.id)[0]);
         if (planned.length === 0) continue;
-        const earlier = rounds.get(system.id);
-        setWorkloads(inputsDir, planned.map((workload) => ({ ...workload, plan: shareOf(workload.plan, repsSoFar(earlier, workload)) })));
+        setWorkloads(inputsDir, planned.map((workload) => ({ ...workload, plan: shareOf(workload.plan) })));
         console.error(`running ${system.id} (round ${round + 1} of ${ROUNDS})`);
         rounds.get(system.id).push(await measure(system, inputsDir));
       }

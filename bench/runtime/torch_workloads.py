@@ -19,14 +19,15 @@ ONLY = [prefix for prefix in os.environ.get("BENCH_ONLY", "").split(",") if pref
 def sample(run, plan):
     """Milliseconds of each timed call of run(), with the repetition rule of lib/stats.mjs."""
     if QUICK:
-        plan = {"warmup": min(plan["warmup"], 1), "minReps": 1, "maxReps": 2, "budgetMs": 0}
+        plan = {"warmup": min(plan["warmup"], 1), "warmupMs": 0, "minReps": 1, "maxReps": 2, "budgetMs": 0}
     slowest = 0.0
-    for _ in range(plan["warmup"]):
-        if slowest > plan["budgetMs"]:
-            break
+    warmed = 0
+    warmup_start = time.perf_counter()
+    while (warmed < plan["warmup"] or (time.perf_counter() - warmup_start) * 1000 < plan.get("warmupMs", 0)) and slowest <= plan["budgetMs"]:
         start = time.perf_counter()
         run()
         slowest = max(slowest, (time.perf_counter() - start) * 1000)
+        warmed += 1
     required = 1 if slowest > plan["budgetMs"] else plan["minReps"]
     times = []
     begin = time.perf_counter()
