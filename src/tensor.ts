@@ -84,7 +84,8 @@ export class Tensor implements Strided {
   /** @internal */ _strides: number[];
   /** @internal */ _offset: number;
   /** @internal */ _dtype: DType;
-  /** @internal */ _versionCounter: VersionCounter;
+  /** Made on first use: most tensors (results, gradients) are never saved, viewed or changed in place. */
+  private versionCounter: VersionCounter | null;
   /** @internal True for a leaf created with requires_grad. */ _requiresGrad = false;
   /** @internal */ _grad: Tensor | null = null;
   /** @internal */ _gradFn: Node | null = null;
@@ -95,18 +96,18 @@ export class Tensor implements Strided {
   private sizeCache: Size | null = null;
 
   /** @internal Use `torch.tensor` and the other creation functions. */
-  constructor(storage: TensorStorage, shape: number[], strides: number[], offset: number, dtype: DType, version: VersionCounter) {
+  constructor(storage: TensorStorage, shape: number[], strides: number[], offset: number, dtype: DType, version: VersionCounter | null) {
     this._storage = storage;
     this._shape = shape;
     this._strides = strides;
     this._offset = offset;
     this._dtype = dtype;
-    this._versionCounter = version;
+    this.versionCounter = version;
   }
 
   /** @internal A new tensor over a fresh buffer. */
   static _make(buffer: Storage, shape: number[], strides: number[], offset: number, dtype: DType): Tensor {
-    return new Tensor(new TensorStorage(buffer), shape, strides, offset, dtype, new VersionCounter());
+    return new Tensor(new TensorStorage(buffer), shape, strides, offset, dtype, null);
   }
 
   /** @internal A view of this tensor's storage with other geometry, sharing the version counter. */
@@ -114,6 +115,11 @@ export class Tensor implements Strided {
     const view = new Tensor(this._storage, shape, strides, offset, this._dtype, this._versionCounter);
     view._base = this._base ?? this;
     return view;
+  }
+
+  /** @internal The in-place modification counter, shared with views (made here on first use). */
+  get _versionCounter(): VersionCounter {
+    return (this.versionCounter ??= new VersionCounter());
   }
 
   /** @internal The backing typed array. */
@@ -337,7 +343,7 @@ export class Tensor implements Strided {
 
   /** A detached view sharing storage but with its own version counter; assigning replaces this tensor's data. */
   get data(): Tensor {
-    return new Tensor(this._storage, this._shape, this._strides, this._offset, this._dtype, new VersionCounter());
+    return new Tensor(this._storage, this._shape, this._strides, this._offset, this._dtype, null);
   }
 
   set data(value: Tensor) {

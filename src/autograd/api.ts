@@ -1,6 +1,6 @@
 /** `torch.autograd`: backward over several roots and `grad`, which returns gradients instead of accumulating. */
 import { RuntimeError } from '../errors.js';
-import { runBackward, type CaptureTarget } from './engine.js';
+import { runBackward, type CaptureTarget, type EngineRun } from './engine.js';
 import type { Tensor } from '../tensor.js';
 import { onesLike } from '../ops/shape.js';
 
@@ -9,8 +9,10 @@ function asList(x: Tensor | readonly Tensor[]): Tensor[] {
 }
 
 /** Seeds for each output: the given gradients, or ones for single-element outputs. */
-function seeds(outputs: Tensor[], gradOutputs: (Tensor | null)[] | undefined): { node: NonNullable<Tensor['_gradFn']>; outputNr: number; grad: Tensor }[] {
-  return outputs.map((output, i) => {
+function seeds(outputs: Tensor[], gradOutputs: (Tensor | null)[] | undefined): EngineRun['roots'] {
+  const roots: EngineRun['roots'] = [];
+  for (let i = 0; i < outputs.length; i++) {
+    const output = outputs[i];
     if (!output.requires_grad) {
       throw new RuntimeError(`element ${i} of tensors does not require grad and does not have a grad_fn`);
     }
@@ -21,8 +23,9 @@ function seeds(outputs: Tensor[], gradOutputs: (Tensor | null)[] | undefined): {
     } else if (grad._shape.length !== output._shape.length || grad._shape.some((d, k) => d !== output._shape[k])) {
       throw new RuntimeError(`Mismatch in shape: grad_output[${i}] has a shape of ${grad.shape} and output[${i}] has a shape of ${output.shape}.`);
     }
-    return { node: output._gradFn ?? output._gradAccumulator(), outputNr: output._outputNr, grad };
-  });
+    roots.push({ node: output._gradFn ?? output._gradAccumulator(), outputNr: output._outputNr, grad });
+  }
+  return roots;
 }
 
 /** Options of `torch.autograd.backward`. */

@@ -1,5 +1,5 @@
 /** The backward engine: runs the graph from the roots in PyTorch's order, accumulating gradients. */
-import { withGradMode } from './grad_mode.js';
+import { is_grad_enabled, set_grad_enabled } from './grad_mode.js';
 import type { Node } from './node.js';
 import { beginCounting, dropGradient, endCounting, exposeGradient, heldByEngineAlone, holdGradient } from './ownership.js';
 import type { Tensor } from '../tensor.js';
@@ -138,7 +138,13 @@ function accumulate(existing: Tensor | null, grad: Tensor): Tensor {
 
 /** Runs a backward pass; returns the captured gradients (null where nothing arrived). */
 export function runBackward(run: EngineRun): (Tensor | null)[] {
-  return withGradMode(run.createGraph, () => execute(run));
+  const previousMode = is_grad_enabled();
+  set_grad_enabled(run.createGraph);
+  try {
+    return execute(run);
+  } finally {
+    set_grad_enabled(previousMode);
+  }
 }
 
 function execute(run: EngineRun): (Tensor | null)[] {

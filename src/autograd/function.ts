@@ -9,7 +9,7 @@ const noGradient: Edge = [null, 0];
 export function gradientEdge(t: Tensor | null): Edge {
   if (t === null) return [null, 0];
   if (t._gradFn !== null) return [t._gradFn, t._outputNr];
-  if (t._requiresGrad) return [t._gradAccumulator(), 0];
+  if (t._requiresGrad) return t._gradAccumulator().edge;
   return noGradient;
 }
 

@@ -325,6 +325,9 @@ export class AccumulateGrad extends Node {
 
   override readonly adoptsGradient = true;
 
+  /** @internal The edge `[this, 0]` leading here, shared by every op that uses the leaf. */
+  readonly edge: Edge = [this, 0];
+
   override name(): string {
     return 'torch::autograd::AccumulateGrad';
   }

@@ -49,6 +49,11 @@ export class UnaryKernel {
   run(out: Strided, x: Strided, s = 0): void {
     const loop = this.loop(out._buffer, x._buffer);
     const shape = out._shape;
+    // A 0-dim result reads one element of each operand: the walk below would find that out at some cost.
+    if (shape.length === 0) {
+      loop(1, out._buffer, out._offset, 1, x._buffer, x._offset, 0, s);
+      return;
+    }
     if (isContiguous(shape, out._strides)) {
       const n = numelOf(shape);
       const xs = flatStep(x, shape, n);
@@ -100,6 +105,10 @@ export class BinaryKernel {
   run(out: Strided, x: Strided, y: Strided, s = 0): void {
     const loop = this.loop(out._buffer, x._buffer, y._buffer);
     const shape = out._shape;
+    if (shape.length === 0) {
+      loop(1, out._buffer, out._offset, 1, x._buffer, x._offset, 0, y._buffer, y._offset, 0, s);
+      return;
+    }
     if (isContiguous(shape, out._strides)) {
       const n = numelOf(shape);
       const xs = flatStep(x, shape, n);

@@ -16,8 +16,15 @@ export function numelOf(shape: readonly number[]): number {
   return n;
 }
 
+/**
+ * The shape and the strides of 0-dim tensors: one list shared by all of them, since shapes and strides are
+ * never changed in place (ops that change a shape make a new list); saves two allocations per scalar result.
+ */
+export const noDims: number[] = [];
+
 /** Row-major strides of a contiguous tensor of this shape. */
 export function contiguousStrides(shape: readonly number[]): number[] {
+  if (shape.length === 0) return noDims;
   const strides = new Array<number>(shape.length);
   let step = 1;
   for (let i = shape.length - 1; i >= 0; i--) {

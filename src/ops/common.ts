@@ -1,7 +1,7 @@
 /** Shared helpers of the ops: argument parsing, dimension checks, broadcasting, result allocation. */
 import { IndexError, RuntimeError } from '../errors.js';
 import type { DType } from '../dtype.js';
-import { contiguousStrides, numelOf } from '../kernels/strided.js';
+import { contiguousStrides, noDims, numelOf } from '../kernels/strided.js';
 import { Tensor } from '../tensor.js';
 
 /** A Python scalar: a JS number or boolean (a boxed Number stands for a Python float). */
@@ -75,7 +75,7 @@ export function broadcastShapes(a: readonly number[], b: readonly number[]): num
 
 /** An uninitialised (zero-filled) contiguous tensor. */
 export function emptyTensor(shape: readonly number[], dtype: DType): Tensor {
-  return Tensor._make(dtype.allocate(numelOf(shape)), shape.length ? shape.slice() : [], shape.length ? contiguousStrides(shape) : [], 0, dtype);
+  return Tensor._make(dtype.allocate(numelOf(shape)), shape.length ? shape.slice() : noDims, contiguousStrides(shape), 0, dtype);
 }
 
 /** True when two shapes are equal. */

@@ -8,7 +8,7 @@ import { record, needsRecording } from '../autograd/function.js';
 import { withGradMode, is_grad_enabled } from '../autograd/grad_mode.js';
 import { derivative } from '../autograd/node.js';
 import { BinaryKernel, UnaryKernel } from '../kernels/elementwise.js';
-import { broadcastStrides, coalesce, contiguousStrides, forEachRow, isContiguous, numelOf, type Strided } from '../kernels/strided.js';
+import { broadcastStrides, coalesce, contiguousStrides, forEachRow, isContiguous, noDims, numelOf, type Strided } from '../kernels/strided.js';
 import { default_generator } from '../random.js';
 import { Tensor } from '../tensor.js';
 import { broadcastShapes, emptyTensor, sameShape, shapeString, type Scalar } from './common.js';
@@ -94,7 +94,7 @@ export function convert(x: Strided, dtype: DType): Tensor {
     // A loop copies a few elements faster than a subarray view would be made; set() copies many at memory speed.
     if (n <= 16) for (let i = 0; i < n; i++) values[i] = source[offset + i];
     else values.set(source.subarray(offset, offset + n));
-    return Tensor._make(values, x._shape.slice(), contiguousStrides(x._shape), 0, dtype);
+    return Tensor._make(values, x._shape.length ? x._shape.slice() : noDims, contiguousStrides(x._shape), 0, dtype);
   }
   const out = emptyTensor(x._shape, dtype);
   conversionKernel(dtype).run(out, x);
