@@ -8,11 +8,11 @@ const matmul = (direction, n, unit, plan) => ({ id: `W2 ${direction} ${n}`, kind
 
 /** Every runtime workload, in report order. */
 export const workloads = [
-  { id: "W1", kind: "scalar", unit: "µs/iter", plan: { warmup: 1, warmupMs: 1000, minReps: 5, maxReps: 15, budgetMs: 3000 } },
-  ...settings.matmulSizes.map((n) => matmul("fwd", n, "GFLOP/s", { warmup: 3, warmupMs: 500, minReps: 5, maxReps: 50, budgetMs: 3000 })),
-  ...settings.matmulSizes.map((n) => matmul("bwd", n, "ms", { warmup: 2, warmupMs: 500, minReps: 5, maxReps: 30, budgetMs: 3000 })),
-  { id: "W3", kind: "mlp", unit: "ms/step", plan: { warmup: 5, warmupMs: 1000, minReps: 10, maxReps: 100, budgetMs: 3000 } },
-  { id: "W4", kind: "linreg", unit: "ms", plan: { warmup: 1, warmupMs: 1500, minReps: 3, maxReps: 15, budgetMs: 4000 } },
+  { id: "W1", kind: "scalar", unit: "µs/iter", plan: { warmup: 1, warmupMs: 1000, minReps: 5, maxReps: 3000, budgetMs: 3000 } },
+  ...settings.matmulSizes.map((n) => matmul("fwd", n, "GFLOP/s", { warmup: 3, warmupMs: 500, minReps: 5, maxReps: 3000, budgetMs: 3000 })),
+  ...settings.matmulSizes.map((n) => matmul("bwd", n, "ms", { warmup: 2, warmupMs: 500, minReps: 5, maxReps: 3000, budgetMs: 3000 })),
+  { id: "W3", kind: "mlp", unit: "ms/step", plan: { warmup: 5, warmupMs: 1000, minReps: 10, maxReps: 3000, budgetMs: 3000 } },
+  { id: "W4", kind: "linreg", unit: "ms", plan: { warmup: 1, warmupMs: 1500, minReps: 3, maxReps: 3000, budgetMs: 4000 } },
 ];
 
 /** Human description of each kind, for the report header. */
