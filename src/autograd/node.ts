@@ -35,8 +35,15 @@ function edgesRepr(edges: readonly Edge[]): string {
   return items.length === 1 ? `(${items[0]},)` : `(${items.join(', ')})`;
 }
 
-/** The shared empty hook list of nodes without hooks (most nodes): registering copies it first. */
-const noHooks: readonly never[] = Object.freeze([]);
+/** The hooks registered on one node; made on the first registration (most nodes never have any). */
+export class NodeHooks {
+  /** Hooks of tensors whose gradient flows into the node: `[outputNr, hook]`. */
+  readonly tensorPre: [number, TensorHook][] = [];
+  /** `retain_grad` hooks, run after the other pre-hooks. */
+  readonly retainGrad: [number, TensorHook][] = [];
+  readonly pre: PreHook[] = [];
+  readonly post: PostHook[] = [];
+}
 
 let nextSequenceNr = 0;
 let nextAddress = 0;
@@ -56,14 +63,8 @@ export abstract class Node {
   readonly sequenceNr: number = nextSequenceNr++;
   /** @internal The engine's ordering key: the sequence number, or the largest one for AccumulateGrad. */
   readonly _priority: number;
-  /** @internal Hooks of tensors whose gradient flows into this node: `[outputNr, hook]`. */
-  tensorPreHooks: readonly [number, TensorHook][] = noHooks;
-  /** @internal `retain_grad` hooks (null until the first), run after the other pre-hooks. */
-  _retainGradHooks: [number, TensorHook][] | null = null;
-  /** @internal */
-  preHooks: readonly PreHook[] = noHooks;
-  /** @internal */
-  postHooks: readonly PostHook[] = noHooks;
+  /** @internal The registered hooks, null while there are none (the engine then checks nothing else). */
+  _hooks: NodeHooks | null = null;
   private address = -1;
   /** @internal Engine bookkeeping: the run that last visited this node, its pending inputs and buffer. */
   _run = 0;
@@ -75,8 +76,6 @@ export abstract class Node {
   _ownedInput = false;
   /** @internal Whether this node may keep the gradient it receives (AccumulateGrad, as a leaf's `.grad`). */
   readonly adoptsGradient: boolean = false;
-
-  private edgesTagged = false;
 
   /** @internal */
   constructor(
@@ -90,15 +89,19 @@ export abstract class Node {
     this._priority = runsFirst ? Number.MAX_SAFE_INTEGER : this.sequenceNr;
   }
 
-  /** @internal `retain_grad` hooks, run after the other pre-hooks (the list is created on first access). */
+  /** @internal The node's hooks (made on first access). */
+  get hooks(): NodeHooks {
+    return (this._hooks ??= new NodeHooks());
+  }
+
+  /** @internal `retain_grad` hooks, run after the other pre-hooks. */
   get retainGradHooks(): [number, TensorHook][] {
-    return (this._retainGradHooks ??= []);
+    return this.hooks.retainGrad;
   }
 
   /** For each input of the forward op, `[node, inputNr]` receiving its gradient (`[null, 0]` for none); prints as Python's tuple. */
   get next_functions(): Edge[] {
-    if (!this.edgesTagged) {
-      this.edgesTagged = true;
+    if (!Object.hasOwn(this._edges, inspectSymbol)) {
       Object.defineProperty(this._edges, inspectSymbol, { value: () => edgesRepr(this._edges) });
     }
     return this._edges;
@@ -127,20 +130,17 @@ export abstract class Node {
 
   /** `register_hook(fn(grad_inputs, grad_outputs))`: runs after the node computed its input gradients. */
   register_hook(fn: PostHook): RemovableHandle {
-    if (this.postHooks === noHooks) this.postHooks = [];
-    return addToList(this.postHooks as PostHook[], fn);
+    return addToList(this.hooks.post, fn);
   }
 
   /** `register_prehook(fn(grad_outputs))`: runs before the node, with the gradients arriving at it. */
   register_prehook(fn: PreHook): RemovableHandle {
-    if (this.preHooks === noHooks) this.preHooks = [];
-    return addToList(this.preHooks as PreHook[], fn);
+    return addToList(this.hooks.pre, fn);
   }
 
   /** @internal Registers a tensor hook for the gradient of output `outputNr`. */
   addTensorHook(outputNr: number, fn: TensorHook): RemovableHandle {
-    if (this.tensorPreHooks === noHooks) this.tensorPreHooks = [];
-    return addToList(this.tensorPreHooks as [number, TensorHook][], [outputNr, fn]);
+    return addToList(this.hooks.tensorPre, [outputNr, fn]);
   }
 
   /** `<MulBackward0 object at 0x7f...>`, with an address stable for this node. */
