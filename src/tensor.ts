@@ -22,6 +22,10 @@ const jupyterDisplay = Symbol.for('Jupyter.display');
 export class TensorStorage implements CountedStorage {
   /** @internal Creation order (autograd/ownership.ts tells gradients made during a backward pass by it). */
   readonly serial = nextStorageSerial();
+  /** @internal The engine's count of the slots holding this storage during a backward run (autograd/ownership.ts). */
+  countedRun = 0;
+  /** @internal */
+  holders = 0;
 
   /** @internal */
   constructor(public buffer: Storage) {}

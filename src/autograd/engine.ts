@@ -1,7 +1,7 @@
 /** The backward engine: runs the graph from the roots in PyTorch's order, accumulating gradients. */
 import { is_grad_enabled, set_grad_enabled } from './grad_mode.js';
 import type { Node, NodeHooks } from './node.js';
-import { beginCounting, dropGradient, endCounting, exposeGradient, heldByEngineAlone, holdGradient } from './ownership.js';
+import { beginCounting, dropGradient, exposeGradient, heldByEngineAlone, holdGradient } from './ownership.js';
 import type { Tensor } from '../tensor.js';
 
 /** Where a gradient is captured instead of accumulated (torch.autograd.grad): a node's input slot. */
@@ -229,7 +229,6 @@ function executeMarked(run: EngineRun, rootNodes: Node[]): (Tensor | null)[] {
       for (let g = 0; g < buffered.length; g++) if (buffered[g] !== null) dropGradient(buffered[g]!._storage);
     }
   }
-  if (counting) endCounting();
   return captured;
 }
 
