@@ -126,6 +126,11 @@ export class Tensor implements Strided {
     return (this.versionCounter ??= new VersionCounter());
   }
 
+  /** @internal The counter's value, without making the counter (a tensor without one was never changed in place). */
+  get _versionNumber(): number {
+    return this.versionCounter === null ? 0 : this.versionCounter.value;
+  }
+
   /** @internal The backing typed array. */
   get _buffer(): Storage {
     return this._storage.buffer;

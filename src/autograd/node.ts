@@ -240,7 +240,7 @@ export class OpNode<Attrs = unknown> extends Node {
     super(edges, output._dtype);
     this.saved = saved;
     const versions = new Array<number>(saved.length);
-    for (let i = 0; i < saved.length; i++) versions[i] = saved[i] === null ? 0 : saved[i]!._versionCounter.value;
+    for (let i = 0; i < saved.length; i++) versions[i] = saved[i] === null ? 0 : saved[i]!._versionNumber;
     this.savedVersions = versions;
   }
 
@@ -295,7 +295,7 @@ export class OpNode<Attrs = unknown> extends Node {
     }
     for (let i = 0; i < saved.length; i++) {
       const tensor = saved[i];
-      if (tensor !== null && tensor._versionCounter.value !== this.savedVersions[i]) throw this.modifiedError(tensor, this.savedVersions[i]);
+      if (tensor !== null && tensor._versionNumber !== this.savedVersions[i]) throw this.modifiedError(tensor, this.savedVersions[i]);
     }
     return saved as Tensor[];
   }
@@ -306,7 +306,7 @@ export class OpNode<Attrs = unknown> extends Node {
     const origin = producer ? `, which is output ${tensor === this.output ? 0 : tensor._outputNr} of ${producer.name()},` : '';
     return new RuntimeError(
       'one of the variables needed for gradient computation has been modified by an inplace operation: ' +
-        `${description}${origin} is at version ${tensor._versionCounter.value}; expected version ${expected} instead. ` +
+        `${description}${origin} is at version ${tensor._versionNumber}; expected version ${expected} instead. ` +
         'Hint: enable anomaly detection to find the operation that failed to compute its gradient, with ' +
         'torch.autograd.set_detect_anomaly(True).',
     );
