@@ -9,7 +9,7 @@ import { derivative } from '../autograd/node.js';
 import { Tensor } from '../tensor.js';
 import { emptyTensor, sameShape, shapeString, type Options } from './common.js';
 import { log_softmax, sigmoid } from './activation.js';
-import { abs, add, clamp, convert, div, divByScalar, exp, log, mul, neg, promote, sub } from './pointwise.js';
+import { abs, add, clamp, convert, div, divByScalar, exp, log, mul, neg, promotePair, sub } from './pointwise.js';
 import { mean, meanDivisor, sum, sumToShape } from './reduction.js';
 import { expand } from './shape.js';
 
@@ -80,7 +80,7 @@ export function mse_loss(input: Tensor, target: Tensor, options?: Options): Tens
   const fused = reduction !== 'none' && sameShape(input._shape, target._shape) && input.is_contiguous() && target.is_contiguous();
   if (fused) {
     count = input.numel();
-    out = emptyTensor([], promote(input, target));
+    out = emptyTensor([], promotePair(input, target));
     const total = sumSquaredDifference(input, target, count);
     out._buffer[0] = reduction === 'mean' ? total / meanDivisor(count, out._dtype) : total;
   } else {

@@ -21,7 +21,7 @@ export type Operand = Tensor | Scalar;
 // ---- operands and type promotion ------------------------------------------------------------------------
 
 /** PyTorch's result type of a tensor and another operand, with the common cases answered without allocation. */
-function promote2(a: Tensor, b: Operand): DType {
+export function promotePair(a: Tensor, b: Operand): DType {
   if (b instanceof Tensor) {
     if (a._dtype === b._dtype) return a._dtype;
     const aZeroDim = a._shape.length === 0;
@@ -228,7 +228,7 @@ function scaledOperand(b: Operand, alpha: number): Operand {
 }
 
 function additive(a: Tensor, b: Operand): DType {
-  return promote2(a, b);
+  return promotePair(a, b);
 }
 
 /** `self + alpha * other` (AddBackward0). */
@@ -258,7 +258,7 @@ export function rsub(a: Tensor, b: Operand, alpha = 1): Tensor {
 
 /** Elementwise product (MulBackward0). */
 export function mul(a: Tensor, b: Operand): Tensor {
-  const dtype = promote2(a, b);
+  const dtype = promotePair(a, b);
   const out = binaryForward(mulKernel, a, b, dtype);
   const other = tensorOrNull(b);
   const inputs = [a, other];
@@ -268,7 +268,7 @@ export function mul(a: Tensor, b: Operand): Tensor {
 
 /** True division (DivBackward0); integer operands give the default float dtype. */
 export function div(a: Tensor, b: Operand): Tensor {
-  const promoted = promote2(a, b);
+  const promoted = promotePair(a, b);
   const dtype = promoted.is_floating_point ? promoted : get_default_dtype();
   const out = binaryForward(divKernel, a, b, dtype);
   if (!needsRecording([a, tensorOrNull(b)])) return out;
