@@ -228,6 +228,8 @@ export function sumSquaredDifference(x: Strided, y: Strided, n: number): number 
   const xd = x._buffer, yd = y._buffer;
   const xo = x._offset, yo = y._offset;
   if (xd instanceof Float32Array && yd instanceof Float32Array) {
+    // One term: the cascade would add it to +0, which leaves a square (never -0) as it is.
+    if (n === 1) return squaredDifference(xd[xo], yd[yo]);
     return (n >= WASM_MIN_TERMS ? wasmCascadeSum(xd, xo, n, yd, yo) : null) ?? squaredDifferenceCascadeSum(xd, xo, n, yd, yo - xo);
   }
   let t0 = 0, t1 = 0;
