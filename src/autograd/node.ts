@@ -85,6 +85,8 @@ export abstract class Node {
     readonly gradDtype: DType,
     /** AccumulateGrad nodes run as soon as they are ready, like PyTorch's (which have the largest sequence number). */
     runsFirst = false,
+    /** Number of gradients the node receives (outputs of the forward op). */
+    readonly numOutputs = 1,
   ) {
     this._priority = runsFirst ? Number.MAX_SAFE_INTEGER : this.sequenceNr;
   }
@@ -115,11 +117,6 @@ export abstract class Node {
     const name = this.name();
     const namespaceEnd = name.lastIndexOf('::');
     return namespaceEnd < 0 ? name : name.slice(namespaceEnd + 2);
-  }
-
-  /** Number of gradients the node receives (outputs of the forward op). */
-  get numOutputs(): number {
-    return 1;
   }
 
   /** @internal Computes the gradients for the inputs from those of the outputs. */
@@ -235,9 +232,9 @@ export class OpNode<Attrs = unknown> extends Node {
     /** Non-tensor values the backward needs (dims, shapes, scalars). */
     readonly attrs: Attrs,
     private readonly output: Tensor,
-    private readonly outputCount = 1,
+    outputCount = 1,
   ) {
-    super(edges, output._dtype);
+    super(edges, output._dtype, false, outputCount);
     this.saved = saved;
     const versions = new Array<number>(saved.length);
     for (let i = 0; i < saved.length; i++) versions[i] = saved[i] === null ? 0 : saved[i]!._versionNumber;
@@ -251,10 +248,6 @@ export class OpNode<Attrs = unknown> extends Node {
   /** Whether the gradient of input `i` is needed (its edge leads somewhere). */
   needs(i: number): boolean {
     return this._edges[i]?.[0] != null;
-  }
-
-  override get numOutputs(): number {
-    return this.outputCount;
   }
 
   override apply(gradOutputs: (Tensor | null)[]): (Tensor | null)[] {
