@@ -1006,13 +1006,17 @@ export class Tensor implements Strided {
   /**
    * Python's `t[...]`: each argument indexes one dimension. Numbers select, `':'`, `'1:'`, `'::2'` or
    * `torch.slice(start, stop, step)` slice, `null` inserts an axis, `'...'` skips dimensions, an int64 or
-   * bool tensor (or array of integers) picks elements. `t.get(0, ':', null)` is `t[0, :, None]`.
+   * bool tensor (or array of integers) picks elements; several of them are broadcast together, as in PyTorch.
+   * `t.get(0, ':', null)` is `t[0, :, None]`; `logp.get(torch.arange(n), y)` is `logp[torch.arange(n), y]`.
    */
   get(...indices: Index[]): Tensor {
     return S.index(this, indices);
   }
 
-  /** Python's `t[index] = value`: `t.set(0, 5)`; an array is a tuple of indices, `t.set([0, '1:'], other)` is `t[0, 1:] = other`. */
+  /**
+   * Python's `t[index] = value`: `t.set(0, 5)`; an array is a tuple of indices, `t.set([0, '1:'], other)` is
+   * `t[0, 1:] = other`, `t.set(t.lt(0), 0)` is `t[t < 0] = 0`.
+   */
   set(index: Index | Index[], value: Tensor | Scalar): this {
     const indices = Array.isArray(index) ? (index as Index[]) : [index];
     S.setIndex(this, indices, value);

@@ -176,6 +176,29 @@ const ops: Record<string, (...t: Tensor[]) => Tensor> = {
     y.get(':', 1).mul_(b);
     return y.exp();
   },
+  index_pair: (a) => a.get(torch.tensor([0, 2, 3, 0]), torch.tensor([1, 1, 0, 1])),
+  index_pair_broadcast: (a) => a.get(torch.tensor([[0], [3]]), torch.tensor([0, 2])),
+  index_separated: (a) => a.get([0, 2], ':', [1, -1]),
+  index_adjacent: (a) => a.get(':', [0, 2], [1, 3]),
+  index_int_and_list: (a) => a.get(1, ':', [0, 3]),
+  index_none_separated: (a) => a.get(null, [0, 1], ':', [0, 1]),
+  index_mask_and_list: (a) => a.get(torch.tensor([true, false]), [0, 2]),
+  index_rows_labels: (a) => a.log_softmax(1).get(torch.arange(4), torch.tensor([2, 0, 1, 1])).mean().neg(),
+  index_put: (a, v) => {
+    const y = a.mul(2);
+    y.set([torch.tensor([0, 2]), torch.tensor([1, 3])], v);
+    return y;
+  },
+  index_put_rows: (a, v) => {
+    const y = a.mul(1);
+    y.set([[0, 2]], v);
+    return y.exp();
+  },
+  index_put_mask: (a) => {
+    const y = a.mul(3);
+    y.set(y.gt(0), 0);
+    return y;
+  },
 };
 
 function build(spec: InputSpec): Tensor {

@@ -7,7 +7,8 @@ import { derivative, Node, type Edge } from '../autograd/node.js';
 import { contiguousStrides, isContiguous, numelOf } from '../kernels/strided.js';
 import { Slice, Tensor, type Index } from '../tensor.js';
 import { emptyTensor, isScalar, normalizeDim, sameShape, shapeString, type Scalar } from './common.js';
-import { conversionKernel, convert, copy_, where } from './pointwise.js';
+import { conversionKernel, convert, copy_, inplace, where } from './pointwise.js';
+import { type AdvancedIndex, advancedIndex, advancedPut, planIndex } from './advanced-indexing.js';
 import { sum, sumToShape } from './reduction.js';
 import { cumulativeSum } from '../kernels/reduce.js';
 
@@ -337,8 +338,6 @@ interface GatherAttrs {
   shape: readonly number[];
   dim: number;
   index: Float64Array;
-  /** Shape of the indexed tensor when a mask merged some of its dims into `shape`. */
-  selfShape?: readonly number[];
 }
 
 const IndexAddBackward0 = derivative<GatherAttrs>({
@@ -353,17 +352,8 @@ const IndexSelectBackward0 = derivative<GatherAttrs>({
   backward: (g, _s, at) => [scatterAddRows(g, at)],
 });
 
-const IndexBackward0 = derivative<GatherAttrs>({
-  name: 'IndexBackward0',
-  formulas: { self: 'zeros(self.sizes()).index_put(indices, grad, accumulate=True)' },
-  backward: (g, _s, at) => {
-    const rows = scatterAddRows(g, at);
-    return [at.selfShape ? reshape(rows, at.selfShape) : rows];
-  },
-});
-
 /** Rows `index` of `x` along `dim`, copied; recorded under `def`. */
-function gatherRows(x: Tensor, dim: number, index: Float64Array, def: typeof IndexSelectBackward0, input = x): Tensor {
+function gatherRows(x: Tensor, dim: number, index: Float64Array, def: typeof IndexSelectBackward0): Tensor {
   const shape = x._shape.slice();
   shape[dim] = index.length;
   const out = emptyTensor(shape, x._dtype);
@@ -372,8 +362,8 @@ function gatherRows(x: Tensor, dim: number, index: Float64Array, def: typeof Ind
       conversionKernel(x._dtype).run(select(out, dim, i), select(x, dim, row));
     });
   });
-  if (!needsRecording([input])) return out;
-  return record(def, out, [input], [], { shape: x._shape, dim, index, selfShape: input === x ? undefined : input._shape });
+  if (!needsRecording([x])) return out;
+  return record(def, out, [x], [], { shape: x._shape, dim, index });
 }
 
 /** Zeros shaped `at.shape` with the rows of `grad` added at `at.index` along `at.dim` (IndexAddBackward0). */
@@ -427,8 +417,15 @@ function parseSlice(text: string): Slice {
   return new Slice(read(parts[0]), read(parts[1]), read(parts[2]));
 }
 
-/** Python's `x[indices]`: basic indexing as views, then at most one tensor (or integer array) index. */
+/** Python's `x[indices]`: basic indexing as views, then the tensor (or integer array) indices, if any. */
 export function index(x: Tensor, indices: readonly Index[]): Tensor {
+  const { view, advanced } = basicIndex(x, indices);
+  if (advanced.length === 0) return view === x ? aliasOf(x) : view;
+  return advancedIndex(view, planIndex(view._shape, advanced));
+}
+
+/** The view the basic indices (integers, slices, None, `...`) make, and the advanced ones, by dimension of that view. */
+function basicIndex(x: Tensor, indices: readonly Index[]): { view: Tensor; advanced: AdvancedIndex[] } {
   let consumed = 0;
   for (const item of indices) {
     if (item instanceof Tensor && item._dtype === bool) consumed += item._shape.length;
@@ -437,71 +434,46 @@ export function index(x: Tensor, indices: readonly Index[]): Tensor {
   if (consumed > x._shape.length) {
     throw new IndexError(`too many indices for tensor of dimension ${x._shape.length}`);
   }
-  let out = x;
+  let view = x;
   let dim = 0;
-  let advanced: { dim: number; index: Tensor | readonly number[] } | null = null;
+  const advanced: AdvancedIndex[] = [];
   for (const item of indices) {
     if (item === '...') {
       dim += x._shape.length - consumed;
     } else if (item === null) {
-      out = unsqueeze(out, dim);
+      view = unsqueeze(view, dim);
       dim++;
     } else if (typeof item === 'number') {
-      out = select(out, dim, item);
+      view = select(view, dim, item);
     } else if (typeof item === 'string' || item instanceof Slice) {
       const s = typeof item === 'string' ? parseSlice(item) : item;
-      out = slice(out, dim, s.start, s.stop, s.step);
+      view = slice(view, dim, s.start, s.stop, s.step);
       dim++;
     } else {
-      if (advanced !== null) throw new IndexError('tsgrad supports one tensor index per indexing expression');
-      advanced = { dim, index: item };
+      advanced.push({ dim, index: item });
       dim += item instanceof Tensor && item._dtype === bool ? item._shape.length : 1;
     }
   }
-  if (advanced === null) return out === x ? aliasOf(x) : out;
-  return advancedIndex(out, advanced.dim, advanced.index);
+  return { view, advanced };
 }
 
 function aliasOf(x: Tensor): Tensor {
   return slice(x, 0, null, null, 1);
 }
 
-function advancedIndex(x: Tensor, dim: number, index: Tensor | readonly number[]): Tensor {
-  if (index instanceof Tensor && index._dtype === bool) {
-    const maskDims = index._shape.length;
-    x._shape.slice(dim, dim + maskDims).forEach((size, k) => {
-      if (size !== index._shape[k]) {
-        throw new IndexError(`The shape of the mask ${shapeString(index._shape)} at index ${k} does not match the shape of the indexed tensor ${shapeString(x._shape)} at index ${dim + k}`);
-      }
-    });
-    const flatMask = convert(index, bool)._buffer;
-    const positions: number[] = [];
-    flatMask.forEach((v, i) => { if (v) positions.push(i); });
-    const merged = x.detach().reshape([...x._shape.slice(0, dim), numelOf(index._shape), ...x._shape.slice(dim + maskDims)]);
-    return gatherRows(merged, dim, Float64Array.from(positions), IndexBackward0, x);
-  }
-  const indexShape = index instanceof Tensor ? index._shape : [index.length];
-  if (index instanceof Tensor && index._dtype !== int64) {
-    throw new IndexError('tensors used as indices must be long, int, byte or bool tensors');
-  }
-  return gatherIndexed(x, dim, indexValues(x, index, dim), indexShape);
-}
-
-function gatherIndexed(x: Tensor, dim: number, positions: Float64Array, indexShape: readonly number[]): Tensor {
-  const rows = gatherRows(x, dim, positions, IndexBackward0);
-  if (indexShape.length === 1) return rows;
-  const shape = [...x._shape.slice(0, dim), ...indexShape, ...x._shape.slice(dim + 1)];
-  return withGradMode(false, () => view(rows, shape));
-}
-
-/** Python's `x[indices] = value` (basic indexing): copies `value` into the indexed view, in place. */
+/**
+ * Python's `x[indices] = value`, in place: basic indices copy `value` into the indexed view; tensor indices
+ * write it at the positions they pick (`index_put_`, IndexPutBackward0).
+ */
 export function setIndex(x: Tensor, indices: readonly Index[], value: Tensor | Scalar): void {
-  if (indices.some((i) => i instanceof Tensor || Array.isArray(i))) {
-    throw new IndexError('tsgrad supports assignment through integer, slice, None and ... indices only');
+  const { view, advanced } = basicIndex(x, indices);
+  if (advanced.length === 0) {
+    const target = view === x ? aliasOf(x) : view;
+    copy_(target, isScalar(value) ? fullLike(target, Number(value)) : value);
+    return;
   }
-  const target = index(x, indices);
-  const source = isScalar(value) ? fullLike(target, Number(value)) : value;
-  copy_(target, source);
+  const plan = planIndex(view._shape, advanced);
+  inplace(view, (self) => advancedPut(self, plan, value instanceof Tensor ? value : Number(value), false), [value]);
 }
 
 // ---- unbind, split, chunk ----------------------------------------------------------------------------------
