@@ -110,6 +110,8 @@ export const torch = {
   tanh: A.tanh,
   /** `torch.softmax(input, dim)`. */
   softmax: (input: Tensor, ...args: unknown[]) => input.softmax(...args),
+  /** `torch.logsumexp(input, dim, keepdim)`. */
+  logsumexp: (input: Tensor, ...args: unknown[]) => input.logsumexp(...args),
   /** `torch.log_softmax(input, dim)`. */
   log_softmax: (input: Tensor, ...args: unknown[]) => input.log_softmax(...args),
   maximum: P.maximum,

@@ -669,6 +669,14 @@ export class Tensor implements Strided {
     return A.softmax(this, arg(positional, options, 0, 'dim', -1));
   }
 
+  /** `log(sum(exp(self), dim))`, computed stably: `logsumexp(1)`, `logsumexp([0, 1], true)` or `logsumexp({dim: 1, keepdim: true})`. */
+  logsumexp(...args: unknown[]): Tensor {
+    const [positional, options] = splitOptions(args);
+    const dim = arg<number | number[] | undefined>(positional, options, 0, 'dim', undefined);
+    if (dim === undefined) throw new TypeError("logsumexp() missing required argument 'dim'");
+    return A.logsumexp(this, dim, arg(positional, options, 1, 'keepdim', false));
+  }
+
   /** Log of softmax along `dim`. */
   log_softmax(...args: unknown[]): Tensor {
     const [positional, options] = splitOptions(args);

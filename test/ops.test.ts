@@ -194,6 +194,17 @@ const ops: Record<string, (...t: Tensor[]) => Tensor> = {
     y.set([[0, 2]], v);
     return y.exp();
   },
+  leaky_relu: (a) => F.leaky_relu(a),
+  leaky_relu_slope: (a) => F.leaky_relu(a, 0.2),
+  elu: (a) => F.elu(a),
+  elu_alpha: (a) => F.elu(a, { alpha: 0.5 }),
+  silu: (a) => F.silu(a),
+  softplus: (a) => F.softplus(a),
+  softplus_beta: (a) => F.softplus(a, { beta: 2, threshold: 1 }),
+  logsumexp: (a) => a.logsumexp(1),
+  logsumexp_keepdim0: (a) => torch.logsumexp(a, 0, true),
+  logsumexp_dims: (a) => a.logsumexp([0, 2]),
+  logsumexp_scalar: (a) => a.logsumexp(0),
   index_put_mask: (a) => {
     const y = a.mul(3);
     y.set(y.gt(0), 0);

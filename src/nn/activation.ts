@@ -1,7 +1,8 @@
-/** Activation modules: `nn.ReLU`, `nn.Sigmoid`, `nn.Tanh`, `nn.Softmax`. */
+/** Activation modules: `nn.ReLU`, `nn.LeakyReLU`, `nn.ELU`, `nn.SiLU`, `nn.Softplus`, `nn.Sigmoid`, `nn.Tanh`, `nn.Softmax`. */
 import type { Tensor } from '../tensor.js';
 import { Module } from './module.js';
 import * as F from './functional.js';
+import { pythonRepr } from '../optim/optimizer.js';
 
 /** Options of `nn.ReLU`. */
 export interface InplaceOptions {
@@ -27,6 +28,95 @@ export class ReLU extends Module {
   /** `inplace=True` when set. */
   override extra_repr(): string {
     return this.inplace ? 'inplace=True' : '';
+  }
+}
+
+/** A float hyperparameter as Python prints it (`1.0`, `0.01`): the defaults PyTorch gives as floats. */
+function floatRepr(value: number): string {
+  return Number.isInteger(value) ? value.toFixed(1) : pythonRepr(value);
+}
+
+/** `x` where positive, `negative_slope * x` elsewhere. */
+export class LeakyReLU extends Module {
+  /** The slope below zero. */
+  declare negative_slope: number;
+
+  /** `LeakyReLU()`, `LeakyReLU(0.2)` or `LeakyReLU({negative_slope: 0.2})`. */
+  constructor(negative_slope: number | { negative_slope?: number } = 0.01) {
+    super();
+    this.negative_slope = typeof negative_slope === 'number' ? negative_slope : negative_slope.negative_slope ?? 0.01;
+  }
+
+  /** `leaky_relu(input, negative_slope)`. */
+  override forward(input: Tensor): Tensor {
+    return F.leaky_relu(input, this.negative_slope);
+  }
+
+  /** `negative_slope=0.01`. */
+  override extra_repr(): string {
+    return `negative_slope=${floatRepr(this.negative_slope)}`;
+  }
+}
+
+/** `x` where positive, `alpha * (exp(x) - 1)` elsewhere. */
+export class ELU extends Module {
+  /** The scale of the negative part. */
+  declare alpha: number;
+
+  /** `ELU()`, `ELU(0.5)` or `ELU({alpha: 0.5})`. */
+  constructor(alpha: number | { alpha?: number } = 1) {
+    super();
+    this.alpha = typeof alpha === 'number' ? alpha : alpha.alpha ?? 1;
+  }
+
+  /** `elu(input, alpha)`. */
+  override forward(input: Tensor): Tensor {
+    return F.elu(input, this.alpha);
+  }
+
+  /** `alpha=1.0`. */
+  override extra_repr(): string {
+    return `alpha=${floatRepr(this.alpha)}`;
+  }
+}
+
+/** `x * sigmoid(x)` elementwise (swish). */
+export class SiLU extends Module {
+  /** `silu(input)`. */
+  override forward(input: Tensor): Tensor {
+    return F.silu(input);
+  }
+}
+
+/** Options of `nn.Softplus`. */
+export interface SoftplusOptions {
+  beta?: number;
+  threshold?: number;
+}
+
+/** `log(1 + exp(beta * x)) / beta` elementwise, linear where `beta * x > threshold`. */
+export class Softplus extends Module {
+  /** The sharpness. */
+  declare beta: number;
+  /** Where the function turns linear. */
+  declare threshold: number;
+
+  /** `Softplus()`, `Softplus(2, 10)` or `Softplus({beta: 2})`. */
+  constructor(beta: number | SoftplusOptions = 1, threshold = 20) {
+    super();
+    const options = typeof beta === 'number' ? { beta, threshold } : beta;
+    this.beta = options.beta ?? 1;
+    this.threshold = options.threshold ?? 20;
+  }
+
+  /** `softplus(input, beta, threshold)`. */
+  override forward(input: Tensor): Tensor {
+    return F.softplus(input, this.beta, this.threshold);
+  }
+
+  /** `beta=1, threshold=20`. */
+  override extra_repr(): string {
+    return `beta=${pythonRepr(this.beta)}, threshold=${pythonRepr(this.threshold)}`;
   }
 }
 

@@ -1,5 +1,8 @@
 /** `torch.nn.functional`: the functional forms of the layers, activations and losses. */
 import type { Tensor } from '../tensor.js';
+import { NotImplementedError } from '../errors.js';
+import * as A from '../ops/activation.js';
+import { arg, splitOptions } from '../ops/common.js';
 
 export {
   mse_loss, l1_loss, nll_loss, cross_entropy, binary_cross_entropy, binary_cross_entropy_with_logits, type Reduction,
@@ -24,6 +27,37 @@ export function sigmoid(input: Tensor): Tensor {
 /** Hyperbolic tangent elementwise. */
 export function tanh(input: Tensor): Tensor {
   return input.tanh();
+}
+
+/** Rejects `inplace=True` for activations whose in-place forms (recorded under other grad_fn names) are not built. */
+function outOfPlaceOnly(name: string, inplace: unknown): void {
+  if (inplace === true) throw new NotImplementedError(`tsgrad: ${name} with inplace=True is not implemented; use the returned tensor`);
+}
+
+/** `x` where positive, `negative_slope * x` elsewhere: `leaky_relu(x, 0.2)` or `leaky_relu(x, {negative_slope: 0.2})`. */
+export function leaky_relu(input: Tensor, ...args: (number | boolean | { negative_slope?: number; inplace?: boolean })[]): Tensor {
+  const [positional, options] = splitOptions(args);
+  outOfPlaceOnly('leaky_relu', arg(positional, options, 1, 'inplace', false));
+  return A.leaky_relu(input, Number(arg(positional, options, 0, 'negative_slope', 0.01)));
+}
+
+/** `x` where positive, `alpha * (exp(x) - 1)` elsewhere: `elu(x)`, `elu(x, 0.5)` or `elu(x, {alpha: 0.5})`. */
+export function elu(input: Tensor, ...args: (number | boolean | { alpha?: number; inplace?: boolean })[]): Tensor {
+  const [positional, options] = splitOptions(args);
+  outOfPlaceOnly('elu', arg(positional, options, 1, 'inplace', false));
+  return A.elu(input, Number(arg(positional, options, 0, 'alpha', 1)));
+}
+
+/** `x * sigmoid(x)` (swish). */
+export function silu(input: Tensor, inplace: boolean | { inplace?: boolean } = false): Tensor {
+  outOfPlaceOnly('silu', typeof inplace === 'boolean' ? inplace : inplace.inplace);
+  return A.silu(input);
+}
+
+/** `log(1 + exp(beta * x)) / beta`, linear where `beta * x > threshold`: `softplus(x)` or `softplus(x, {beta: 2})`. */
+export function softplus(input: Tensor, ...args: (number | { beta?: number; threshold?: number })[]): Tensor {
+  const [positional, options] = splitOptions(args);
+  return A.softplus(input, Number(arg(positional, options, 0, 'beta', 1)), Number(arg(positional, options, 1, 'threshold', 20)));
 }
 
 /** PyTorch's legacy choice when no dim is given (with its deprecation warning): 0 for 0-, 1- and 3-d input, else 1. */

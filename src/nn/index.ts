@@ -6,7 +6,10 @@ import { callableClass } from './callable.js';
 import { Module as ModuleClass } from './module.js';
 import { Parameter as ParameterClass } from './parameter.js';
 import { Identity as IdentityClass, Linear as LinearClass } from './linear.js';
-import { Flatten as FlattenClass, ReLU as ReLUClass, Sigmoid as SigmoidClass, Softmax as SoftmaxClass, Tanh as TanhClass } from './activation.js';
+import {
+  ELU as ELUClass, Flatten as FlattenClass, LeakyReLU as LeakyReLUClass, ReLU as ReLUClass, SiLU as SiLUClass,
+  Sigmoid as SigmoidClass, Softmax as SoftmaxClass, Softplus as SoftplusClass, Tanh as TanhClass,
+} from './activation.js';
 import { Sequential as SequentialClass } from './container.js';
 import {
   BCELoss as BCELossClass, BCEWithLogitsLoss as BCEWithLogitsLossClass, CrossEntropyLoss as CrossEntropyLossClass,
@@ -27,6 +30,14 @@ export const Identity = callableClass(IdentityClass);
 export const Flatten = callableClass(FlattenClass);
 /** ReLU activation. */
 export const ReLU = callableClass(ReLUClass);
+/** Leaky ReLU activation. */
+export const LeakyReLU = callableClass(LeakyReLUClass);
+/** ELU activation. */
+export const ELU = callableClass(ELUClass);
+/** SiLU (swish) activation. */
+export const SiLU = callableClass(SiLUClass);
+/** Softplus activation. */
+export const Softplus = callableClass(SoftplusClass);
 /** Sigmoid activation. */
 export const Sigmoid = callableClass(SigmoidClass);
 /** Tanh activation. */
@@ -55,6 +66,10 @@ export type Linear = LinearClass;
 export type Identity = IdentityClass;
 export type Flatten = FlattenClass;
 export type ReLU = ReLUClass;
+export type LeakyReLU = LeakyReLUClass;
+export type ELU = ELUClass;
+export type SiLU = SiLUClass;
+export type Softplus = SoftplusClass;
 export type Sigmoid = SigmoidClass;
 export type Tanh = TanhClass;
 export type Softmax = SoftmaxClass;

@@ -8,7 +8,8 @@ import { cascadeSumFloat32 } from '../kernels/reduce.js';
 import { isContiguous } from '../kernels/strided.js';
 import { Tensor } from '../tensor.js';
 import { emptyTensor, normalizeDim, sameShape } from './common.js';
-import { compare, exp, log, mul, neg, sub, where, convert, div } from './pointwise.js';
+import { abs, add, compare, exp, log, mul, neg, sub, where, convert, div } from './pointwise.js';
+import { squeeze, unsqueeze } from './shape.js';
 import { extremeAlong, sum } from './reduction.js';
 
 const reluKernel = new UnaryKernel('(a > 0 || a !== a ? a : 0)');
@@ -46,10 +47,11 @@ const TanhBackward0 = derivative({
   backward: (grad, [result]) => [mul(grad, sub(neg(mul(result, result)), -1))],
 });
 
-function unary(kernel: UnaryKernel, x: Tensor, floating: boolean): Tensor {
+/** `kernel` over `x` (its scalar parameter `s`), into a new tensor: the default float dtype for integers if `floating`. */
+function unary(kernel: UnaryKernel, x: Tensor, floating: boolean, s = 0): Tensor {
   const dtype = floating && !x._dtype.is_floating_point ? get_default_dtype() : x._dtype;
   const out = emptyTensor(x._shape, dtype);
-  kernel.run(out, x);
+  kernel.run(out, x, s);
   return out;
 }
 
@@ -69,6 +71,123 @@ export function sigmoid(x: Tensor): Tensor {
 export function tanh(x: Tensor): Tensor {
   const out = unary(tanhKernel, x, true);
   return record(TanhBackward0, out, [x], [out]);
+}
+
+// ---- activations with parameters ------------------------------------------------------------------------
+
+interface SlopeAttrs {
+  negative_slope: number;
+}
+
+const LeakyReluBackward0 = derivative<SlopeAttrs>({
+  name: 'LeakyReluBackward0',
+  saved: ['self'],
+  scalars: ['negative_slope'],
+  formulas: { self: 'grad * (self > 0 ? 1 : negative_slope)' },
+  backward: (grad, [self], at) => [where(compare('gt', self, 0), grad, mul(grad, at.negative_slope))],
+});
+
+const leakyReluKernel = new UnaryKernel('(a > 0 ? a : a * s)');
+
+/** `x` where positive, `negative_slope * x` elsewhere (LeakyReluBackward0, saves the input). */
+export function leaky_relu(x: Tensor, negativeSlope = 0.01): Tensor {
+  const out = unary(leakyReluKernel, x, false, negativeSlope);
+  return record(LeakyReluBackward0, out, [x], [x], { negative_slope: negativeSlope });
+}
+
+interface EluAttrs {
+  alpha: number;
+}
+
+const EluBackward0 = derivative<EluAttrs>({
+  name: 'EluBackward0',
+  saved: ['self'],
+  scalars: ['alpha'],
+  formulas: { self: 'grad * (self > 0 ? 1 : alpha * exp(self))' },
+  backward: (grad, [self], at) => [where(compare('gt', self, 0), grad, mul(grad, mul(exp(self), at.alpha)))],
+});
+
+const eluKernel = new UnaryKernel('(a > 0 ? a : s * Math.expm1(a))');
+
+/** `x` where positive, `alpha * (exp(x) - 1)` elsewhere (EluBackward0, saves the input). */
+export function elu(x: Tensor, alpha = 1): Tensor {
+  const out = unary(eluKernel, x, true, alpha);
+  return record(EluBackward0, out, [x], [x], { alpha });
+}
+
+const SiluBackward0 = derivative({
+  name: 'SiluBackward0',
+  saved: ['self'],
+  formulas: { self: 'grad * sigmoid(self) * (1 + self * (1 - sigmoid(self)))' },
+  backward: (grad, [self]) => {
+    const s = sigmoid(self);
+    return [mul(grad, mul(s, sub(mul(self, sub(neg(s), -1)), -1)))];
+  },
+});
+
+const siluKernel = new UnaryKernel('a / (1 + Math.exp(-a))');
+
+/** `x * sigmoid(x)`, also called swish (SiluBackward0, saves the input). */
+export function silu(x: Tensor): Tensor {
+  const out = unary(siluKernel, x, true);
+  return record(SiluBackward0, out, [x], [x]);
+}
+
+interface SoftplusAttrs {
+  beta: number;
+  threshold: number;
+}
+
+const SoftplusBackward0 = derivative<SoftplusAttrs>({
+  name: 'SoftplusBackward0',
+  saved: ['self'],
+  scalars: ['beta', 'threshold'],
+  formulas: { self: 'grad * (self * beta > threshold ? 1 : sigmoid(self * beta))' },
+  backward: (grad, [self], at) => [where(compare('gt', mul(self, at.beta), at.threshold), grad, mul(grad, sigmoid(mul(self, at.beta))))],
+});
+
+/** Softplus kernels by threshold (the kernel's one scalar parameter is beta); nearly every call uses the default 20. */
+const softplusKernels = new Map<number, UnaryKernel>();
+
+/** `log(1 + exp(beta * x)) / beta`, linear above `threshold` (SoftplusBackward0, saves the input). */
+export function softplus(x: Tensor, beta = 1, threshold = 20): Tensor {
+  let kernel = softplusKernels.get(threshold);
+  if (kernel === undefined) {
+    kernel = new UnaryKernel(`(a * s > ${threshold} ? a : Math.log1p(Math.exp(a * s)) / s)`);
+    softplusKernels.set(threshold, kernel);
+  }
+  const out = unary(kernel, x, true, beta);
+  return record(SoftplusBackward0, out, [x], [x], { beta, threshold });
+}
+
+interface LogsumexpAttrs {
+  dims: number[];
+  keepdim: boolean;
+}
+
+const LogsumexpBackward0 = derivative<LogsumexpAttrs>({
+  name: 'LogsumexpBackward0',
+  saved: ['self', 'result'],
+  scalars: ['keepdim'],
+  formulas: { self: 'grad * exp(self - result)' },
+  backward: (grad, [self, result], at) => {
+    const restore = (t: Tensor): Tensor => (at.keepdim ? t : at.dims.reduce((u, d) => unsqueeze(u, d), t));
+    return [mul(restore(grad), exp(sub(self, restore(result))))];
+  },
+});
+
+/** `log(sum(exp(x), dim))` computed stably, shifted by the maximum (LogsumexpBackward0). */
+export function logsumexp(x: Tensor, dim: number | number[], keepdim = false): Tensor {
+  const dims = [...new Set((Array.isArray(dim) ? dim : [dim]).map((d) => normalizeDim(d, x._shape.length)))].sort((a, b) => a - b);
+  const floating = x._dtype.is_floating_point ? x : convert(x, get_default_dtype());
+  const out = withGradMode(false, () => {
+    // As ATen: the maxima (infinite ones taken as 0, so that exp(x - max) stays defined) are subtracted and added back.
+    const maxima = dims.reduce((m, d) => (x._shape.length ? extremeAlong(m, d, true, true).values : m), floating);
+    const shift = where(compare('eq', abs(maxima), Infinity), 0, maxima);
+    const total = log(sum(exp(sub(floating, shift)), x._shape.length ? dims : null, keepdim));
+    return add(total, keepdim || x._shape.length === 0 ? shift : dims.reduceRight((m, d) => squeeze(m, d), shift));
+  });
+  return record(LogsumexpBackward0, out, [x], [x, out], { dims, keepdim });
 }
 
 interface SoftmaxAttrs {
