@@ -25,6 +25,11 @@ export class KeyError extends Error {
   override name = 'KeyError';
 }
 
+/** Python's AssertionError (PyTorch's modules check some arguments with `assert`). */
+export class AssertionError extends Error {
+  override name = 'AssertionError';
+}
+
 /** Python's NotImplementedError. */
 export class NotImplementedError extends Error {
   override name = 'NotImplementedError';

@@ -1,6 +1,6 @@
 /** The Tensor: a strided view over typed-array storage, with autograd metadata and PyTorch's methods. */
 import { Category, type DType, type Storage, bool, float32, float64, int64 } from './dtype.js';
-import { RuntimeError, ValueError } from './errors.js';
+import { RuntimeError, TypeError_, ValueError } from './errors.js';
 import * as autograd from './autograd/api.js';
 import { is_grad_enabled } from './autograd/grad_mode.js';
 import { AccumulateGrad, RemovableHandle, type Node, type TensorHook } from './autograd/node.js';
@@ -673,7 +673,7 @@ export class Tensor implements Strided {
   logsumexp(...args: unknown[]): Tensor {
     const [positional, options] = splitOptions(args);
     const dim = arg<number | number[] | undefined>(positional, options, 0, 'dim', undefined);
-    if (dim === undefined) throw new TypeError("logsumexp() missing required argument 'dim'");
+    if (dim === undefined) throw new TypeError_("logsumexp() missing required argument 'dim'");
     return A.logsumexp(this, dim, arg(positional, options, 1, 'keepdim', false));
   }
 

@@ -110,6 +110,15 @@ describe('module reprs match PyTorch', () => {
     expect(String(nn.Linear(2, 1).state_dict())).toBe(fixture.reprs['state_dict(Linear(2, 1))']);
   });
 
+  it('Embedding prints its sizes and padding row, and draws its rows from N(0, 1) with the padding row zeroed', () => {
+    torch.manual_seed(0);
+    const embedding = nn.Embedding(5, 3, { padding_idx: 1 });
+    expect(String(embedding)).toBe(fixture.reprs['Embedding(5, 3, padding_idx=1)']);
+    expect(String(embedding.weight)).toBe(fixture.reprs['Embedding(5, 3, padding_idx=1).weight']);
+    expect(String(nn.Embedding(27, 10))).toBe(fixture.reprs['Embedding(27, 10)']);
+    expect(nn.Embedding(5, 3, { padding_idx: -1 }).padding_idx).toBe(4);
+  });
+
   it('Jupyter display gives the repr and the parameter table', () => {
     const model = nn.Sequential(nn.Linear(2, 4), nn.ReLU());
     const bundle = (model as unknown as Record<symbol, () => Record<string, string>>)[Symbol.for('Jupyter.display')]();

@@ -2,6 +2,7 @@
 import type { Tensor } from '../tensor.js';
 import { NotImplementedError } from '../errors.js';
 import * as A from '../ops/activation.js';
+import * as I from '../ops/advanced-indexing.js';
 import { arg, splitOptions } from '../ops/common.js';
 
 export {
@@ -58,6 +59,17 @@ export function silu(input: Tensor, inplace: boolean | { inplace?: boolean } = f
 export function softplus(input: Tensor, ...args: (number | { beta?: number; threshold?: number })[]): Tensor {
   const [positional, options] = splitOptions(args);
   return A.softplus(input, Number(arg(positional, options, 0, 'beta', 1)), Number(arg(positional, options, 1, 'threshold', 20)));
+}
+
+/** Rows of `weight` looked up by the int64 `input` (`padding_idx`: a row that gets no gradient). */
+export function embedding(input: Tensor, weight: Tensor, padding_idx: number | null | { padding_idx?: number | null } = null): Tensor {
+  const padding = padding_idx === null || typeof padding_idx === 'number' ? padding_idx : padding_idx.padding_idx ?? null;
+  return I.embedding(input, weight, padding === null || padding >= 0 ? padding : padding + weight.size(0));
+}
+
+/** Each int64 class index as a row of zeros with a one at the index: `one_hot(y)` or `one_hot(y, 10)`. */
+export function one_hot(tensor: Tensor, num_classes: number | { num_classes?: number } = -1): Tensor {
+  return I.one_hot(tensor, typeof num_classes === 'number' ? num_classes : num_classes.num_classes ?? -1);
 }
 
 /** PyTorch's legacy choice when no dim is given (with its deprecation warning): 0 for 0-, 1- and 3-d input, else 1. */

@@ -11,6 +11,7 @@ import {
   Sigmoid as SigmoidClass, Softmax as SoftmaxClass, Softplus as SoftplusClass, Tanh as TanhClass,
 } from './activation.js';
 import { Sequential as SequentialClass } from './container.js';
+import { Embedding as EmbeddingClass } from './embedding.js';
 import {
   BCELoss as BCELossClass, BCEWithLogitsLoss as BCEWithLogitsLossClass, CrossEntropyLoss as CrossEntropyLossClass,
   L1Loss as L1LossClass, MSELoss as MSELossClass, NLLLoss as NLLLossClass,
@@ -26,6 +27,8 @@ export const Parameter = callableClass(ParameterClass);
 export const Linear = callableClass(LinearClass);
 /** Identity layer. */
 export const Identity = callableClass(IdentityClass);
+/** A lookup table of learnable rows. */
+export const Embedding = callableClass(EmbeddingClass);
 /** Flattens a range of dimensions. */
 export const Flatten = callableClass(FlattenClass);
 /** ReLU activation. */
@@ -64,6 +67,7 @@ export type Module = ModuleClass;
 export type Parameter = ParameterClass;
 export type Linear = LinearClass;
 export type Identity = IdentityClass;
+export type Embedding = EmbeddingClass;
 export type Flatten = FlattenClass;
 export type ReLU = ReLUClass;
 export type LeakyReLU = LeakyReLUClass;

@@ -156,11 +156,61 @@ const IndexBackward0 = derivative<IndexPlan>({
 
 /** `x[indices]` for the plan's indices (IndexBackward0). */
 export function advancedIndex(x: Tensor, plan: IndexPlan): Tensor {
+  return record(IndexBackward0, gatherValues(x, plan), [x], [], plan);
+}
+
+/** The elements of `x` the plan picks, as a new tensor shaped like the result; not recorded. */
+function gatherValues(x: Tensor, plan: IndexPlan): Tensor {
   const source = rowMajor(x);
   const out = emptyTensor(plan.resultShape, x._dtype);
   const from = source._buffer, to = out._buffer, positions = plan.positions, offset = source._offset;
   for (let i = 0; i < positions.length; i++) to[i] = from[offset + positions[i]];
-  return record(IndexBackward0, out, [x], [], plan);
+  return out;
+}
+
+interface EmbeddingAttrs {
+  plan: IndexPlan;
+  /** The row that receives no gradient, as a plan of its own (null without padding_idx). */
+  padding: IndexPlan | null;
+}
+
+const EmbeddingBackward0 = derivative<EmbeddingAttrs>({
+  name: 'EmbeddingBackward0',
+  formulas: { weight: 'zeros(num_weights, dim).index_add(0, indices, grad), row padding_idx left at 0' },
+  backward: (grad, _saved, at) => {
+    const summed = advancedPut(emptyTensor(at.plan.sourceShape, grad._dtype), at.plan, grad, true);
+    return [at.padding === null ? summed : advancedPut(summed, at.padding, 0, false)];
+  },
+});
+
+/** The rows of `weight` at `indices` (int64, any shape): a lookup table (EmbeddingBackward0). */
+export function embedding(indices: Tensor, weight: Tensor, paddingIdx: number | null = null): Tensor {
+  if (indices._dtype !== int64) {
+    throw new RuntimeError(`Expected tensor for argument #1 'indices' to have one of the following scalar types: Long, Int; but got ${indices._dtype.legacyTypeName} instead (while checking arguments for embedding)`);
+  }
+  const rows = weight._shape[0];
+  const values = convert(indices, int64)._buffer;
+  for (let i = 0; i < values.length; i++) if (values[i] < 0 || values[i] >= rows) throw new IndexError('index out of range in self');
+  const plan = planIndex(weight._shape, [{ dim: 0, index: indices }]);
+  const padding = paddingIdx === null ? null : planIndex(weight._shape, [{ dim: 0, index: [paddingIdx] }]);
+  return record(EmbeddingBackward0, gatherValues(weight, plan), [weight], [], { plan, padding });
+}
+
+/** `indices` (int64) as one-hot rows of `numClasses` (the largest index + 1 when -1): int64, not differentiable. */
+export function one_hot(indices: Tensor, numClasses = -1): Tensor {
+  if (indices._dtype !== int64) throw new RuntimeError('one_hot is only applicable to index tensor.');
+  const values = convert(indices, int64)._buffer;
+  if (numClasses === -1 && values.length === 0) throw new RuntimeError('Can not infer total number of classes from empty tensor.');
+  let largest = -1;
+  for (let i = 0; i < values.length; i++) {
+    if (values[i] < 0) throw new RuntimeError('Class values must be non-negative.');
+    largest = Math.max(largest, values[i]);
+  }
+  const classes = numClasses === -1 ? largest + 1 : numClasses;
+  if (largest >= classes) throw new RuntimeError('Class values must be smaller than num_classes.');
+  const out = emptyTensor([...indices._shape, classes], int64);
+  for (let i = 0; i < values.length; i++) out._buffer[i * classes + values[i]] = 1;
+  return out;
 }
 
 interface PutAttrs {
