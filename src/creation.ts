@@ -2,15 +2,18 @@
 import { Category, type DType, bool, float32, float64, get_default_dtype, int64, scalarDtype } from './dtype.js';
 import { allocationError, RuntimeError, ValueError } from './errors.js';
 import { contiguousStrides, numelOf } from './kernels/strided.js';
-import { default_generator } from './random.js';
+import type { Generator } from './random.js';
 import { Tensor } from './tensor.js';
 import { isScalar, parseShape, splitOptions, type Options } from './ops/common.js';
 import { convert } from './ops/pointwise.js';
+import { generatorOf } from './ops/sampling.js';
 
 /** Keyword arguments shared by the creation functions. */
 export interface CreationOptions {
   dtype?: DType;
   requires_grad?: boolean;
+  /** For the random creators: the generator to draw from (the default one when absent). */
+  generator?: Generator;
 }
 
 function finish(t: Tensor, options: Options): Tensor {
@@ -28,7 +31,7 @@ function elementsOf(shape: readonly number[], dtype: DType): number {
   return numel;
 }
 
-/** Samples `numel` values from the default generator, a refused allocation raised as PyTorch's allocator raises it. */
+/** Samples `numel` values with `draw`, a refused allocation raised as PyTorch's allocator raises it. */
 function sample<T>(numel: number, dtype: DType, draw: (numel: number) => T): T {
   try {
     return draw(numel);
@@ -225,11 +228,11 @@ function floatName(dtype: DType): 'float32' | 'float64' {
   return dtype === float64 ? 'float64' : 'float32';
 }
 
-/** `torch.randn(*size)`: standard normal samples from the default generator. */
+/** `torch.randn(*size)`: standard normal samples (from the `generator` option, else the default generator). */
 export function randn(...args: unknown[]): Tensor {
   const [shape, options] = sizeArgs(args);
   const dtype = (options.dtype as DType) ?? get_default_dtype();
-  const values = sample(elementsOf(shape, dtype), dtype, (numel) => default_generator.normal(numel, floatName(dtype)));
+  const values = sample(elementsOf(shape, dtype), dtype, (numel) => generatorOf(options).normal(numel, floatName(dtype)));
   return finish(Tensor._make(values, shape, contiguousStrides(shape), 0, dtype), options);
 }
 
@@ -237,7 +240,7 @@ export function randn(...args: unknown[]): Tensor {
 export function rand(...args: unknown[]): Tensor {
   const [shape, options] = sizeArgs(args);
   const dtype = (options.dtype as DType) ?? get_default_dtype();
-  const values = sample(elementsOf(shape, dtype), dtype, (numel) => default_generator.uniform(numel, floatName(dtype)));
+  const values = sample(elementsOf(shape, dtype), dtype, (numel) => generatorOf(options).uniform(numel, floatName(dtype)));
   return finish(Tensor._make(values, shape, contiguousStrides(shape), 0, dtype), options);
 }
 
@@ -247,7 +250,7 @@ export function randint(...args: unknown[]): Tensor {
   const [low, high, size] = positional.length === 2 ? [0, positional[0] as number, positional[1] as number[]] : (positional as [number, number, number[]]);
   if (low >= high) throw new RuntimeError(`random_ expects 'from' to be less than 'to', but got from=${low} >= to=${high}`);
   const shape = Array.from(size);
-  const values = sample(elementsOf(shape, int64), int64, (numel) => default_generator.randint(low, high, numel));
+  const values = sample(elementsOf(shape, int64), int64, (numel) => generatorOf(options).randint(low, high, numel));
   const dtype = (options.dtype as DType) ?? int64;
   const out = Tensor._make(values, shape, contiguousStrides(shape), 0, int64);
   return finish(dtype === int64 ? out : convert(out, dtype), options);
@@ -255,7 +258,7 @@ export function randint(...args: unknown[]): Tensor {
 
 /** `torch.randperm(n)`: a random permutation of 0..n-1 (int64). */
 export function randperm(n: number, options: CreationOptions = {}): Tensor {
-  const out = Tensor._make(default_generator.randperm(n), [n], [1], 0, int64);
+  const out = Tensor._make(generatorOf(options as Options).randperm(n), [n], [1], 0, int64);
   return finish(options.dtype && options.dtype !== int64 ? convert(out, options.dtype) : out, options as Options);
 }
 

@@ -17,6 +17,7 @@ import { splitOptions, arg, type Scalar } from './ops/common.js';
 import { Tensor, slice, tensorDisplayHooks } from './tensor.js';
 import { Size } from './size.js';
 import { manual_seed, default_generator, Generator } from './random.js';
+import { callableClass } from './nn/callable.js';
 import { set_printoptions } from './format.js';
 import { RuntimeError, ValueError, IndexError } from './errors.js';
 import type * as nnTypes from './nn/index.js';
@@ -37,7 +38,8 @@ export const torch = {
   ...creation,
   Tensor,
   Size,
-  Generator,
+  /** `torch.Generator()`: a random number generator of its own, to pass as the `generator` option. */
+  Generator: callableClass(Generator),
   dtype: dtypes.DType,
   float32: dtypes.float32,
   float: dtypes.float32,
@@ -110,6 +112,10 @@ export const torch = {
   tanh: A.tanh,
   /** `torch.softmax(input, dim)`. */
   softmax: (input: Tensor, ...args: unknown[]) => input.softmax(...args),
+  /** `torch.multinomial(input, num_samples, replacement, {generator})`: category indices drawn per row of weights. */
+  multinomial: method('multinomial'),
+  /** `torch.bernoulli(input, {generator})`: 1 or 0 per element, drawn with the element's probability. */
+  bernoulli: method('bernoulli'),
   /** `torch.logsumexp(input, dim, keepdim)`. */
   logsumexp: (input: Tensor, ...args: unknown[]) => input.logsumexp(...args),
   /** `torch.log_softmax(input, dim)`. */

@@ -13,6 +13,8 @@ import * as A from './ops/activation.js';
 import * as R from './ops/reduction.js';
 import * as L from './ops/linalg.js';
 import * as S from './ops/shape.js';
+import * as Rand from './ops/sampling.js';
+import type { Generator } from './random.js';
 import { arg, parseShape, splitOptions, type Scalar } from './ops/common.js';
 
 const inspectSymbol = Symbol.for('nodejs.util.inspect.custom');
@@ -67,6 +69,17 @@ export class Slice {
     const show = (v: number | null): string => (v === null ? 'None' : String(v));
     return `slice(${show(this.start)}, ${show(this.stop)}, ${show(this.step)})`;
   }
+}
+
+/** The `generator` keyword of the ops that draw random numbers. */
+export interface RandomOptions {
+  generator?: Generator;
+}
+
+/** Options of `torch.multinomial` / `Tensor.multinomial`. */
+export interface MultinomialOptions extends RandomOptions {
+  num_samples?: number;
+  replacement?: boolean;
 }
 
 /** Options of `Tensor.backward`. */
@@ -1123,14 +1136,41 @@ export class Tensor implements Strided {
     return P.copy_(this, src);
   }
 
-  /** Fills with samples of N(mean, std) from the default generator. */
-  normal_(mean = 0, std = 1): this {
-    return P.fill_random(this, 'normal', mean, std);
+  /** Fills with samples of N(mean, std): `normal_()`, `normal_(0, 0.02)`, `normal_(0, 1, {generator: g})`. */
+  normal_(...args: (number | RandomOptions)[]): this {
+    const [positional, options] = splitOptions(args);
+    return Rand.normal_(this, arg(positional, options, 0, 'mean', 0), arg(positional, options, 1, 'std', 1), Rand.generatorOf(options));
   }
 
-  /** Fills with samples of U(from, to) from the default generator. */
-  uniform_(from = 0, to = 1): this {
-    return P.fill_random(this, 'uniform', from, to);
+  /** Fills with samples of U(from, to): `uniform_()`, `uniform_(-1, 1)`, `uniform_(0, 1, {generator: g})`. */
+  uniform_(...args: (number | RandomOptions)[]): this {
+    const [positional, options] = splitOptions(args);
+    return Rand.uniform_(this, arg(positional, options, 0, 'from', 0), arg(positional, options, 1, 'to', 1), Rand.generatorOf(options));
+  }
+
+  /** Fills with 1 with probability `p`, else 0: `bernoulli_(0.3)`, `bernoulli_(0.3, {generator: g})`. */
+  bernoulli_(...args: (number | RandomOptions)[]): this {
+    const [positional, options] = splitOptions(args);
+    return Rand.bernoulli_(this, arg(positional, options, 0, 'p', 0.5), Rand.generatorOf(options));
+  }
+
+  /** Fills with samples of the exponential distribution of rate `lambd` (default 1). */
+  exponential_(...args: (number | RandomOptions)[]): this {
+    const [positional, options] = splitOptions(args);
+    return Rand.exponential_(this, arg(positional, options, 0, 'lambd', 1), Rand.generatorOf(options));
+  }
+
+  /** 1 or 0 per element, drawn with the element's probability (`torch.bernoulli(self)`). */
+  bernoulli(options?: RandomOptions): Tensor {
+    return Rand.bernoulli(this, Rand.generatorOf(options as Record<string, unknown>));
+  }
+
+  /** Category indices drawn per row of weights: `multinomial(1)`, `multinomial(5, true)`, `multinomial({num_samples: 1, generator: g})`. */
+  multinomial(...args: (number | boolean | MultinomialOptions)[]): Tensor {
+    const [positional, options] = splitOptions(args);
+    return Rand.multinomial(
+      this, Number(arg(positional, options, 0, 'num_samples', 1)), Boolean(arg(positional, options, 1, 'replacement', false)), Rand.generatorOf(options),
+    );
   }
 }
 

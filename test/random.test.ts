@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { torch } from '../src/index.js';
 import {
   Generator,
   default_generator,
@@ -46,6 +47,7 @@ interface Fixture {
   errors: Record<string, string>;
   dropout: { seed: number; p: number; n: number; output: Encoded }[];
   bigram_names: { seed: number; table: number[]; names: number[][] };
+  sampling: Record<string, number[] | number[][]> & { dropout_model: { train: number[][]; weight_grad: number[][]; eval: number[][] } };
 }
 
 const fixture = JSON.parse(readFileSync(new URL('./fixtures/random.json', import.meta.url), 'utf8')) as Fixture;
@@ -169,6 +171,55 @@ describe('multinomial', () => {
       return name;
     });
     expect(sampled).toEqual(names);
+  });
+});
+
+describe('the public sampling API (generator option, multinomial, bernoulli, fills, dropout)', () => {
+  const expected = fixture.sampling;
+
+  it('draws the same sequence as PyTorch from a torch.Generator passed as the generator option', () => {
+    const g = torch.Generator().manual_seed(2147483647);
+    const p = torch.rand(3, { generator: g });
+    expect(p.tolist()).toEqual(expected.rand);
+    expect(torch.multinomial(p, { num_samples: 5, replacement: true, generator: g }).tolist()).toEqual(expected.multinomial_replacement);
+    expect(torch.multinomial(torch.tensor([[0.1, 0.9, 0.0], [0.5, 0.25, 0.25]]), 2, { generator: g }).tolist()).toEqual(expected.multinomial_rows);
+    expect(torch.bernoulli(torch.tensor([0.2, 0.9, 0.5, 0.7]), { generator: g }).tolist()).toEqual(expected.bernoulli);
+    expect(torch.randn(2, { generator: g }).tolist()).toEqual(expected.randn);
+    expect(torch.randint(0, 5, [3], { generator: g }).tolist()).toEqual(expected.randint);
+    expect(torch.randperm(4, { generator: g }).tolist()).toEqual(expected.randperm);
+    expect(torch.empty(5).bernoulli_(0.5, { generator: g }).tolist()).toEqual(expected.bernoulli_);
+    expect(torch.empty(3).exponential_({ generator: g }).tolist()).toEqual(expected.exponential_);
+    expect(torch.empty(3).normal_(0, 2, { generator: g }).tolist()).toEqual(expected.normal_);
+    expect(torch.empty(3).uniform_(-1, 1, { generator: g }).tolist()).toEqual(expected.uniform_);
+  });
+
+  it("runs makemore's bigram sampling with torch.randint, torch.multinomial and .item(), as PyTorch does", () => {
+    const { seed, table, names } = fixture.bigram_names;
+    const counts = torch.randint(0, 50, [27, 27], { generator: torch.Generator().manual_seed(7) }).float().add(1);
+    const probabilities = counts.div(counts.sum(1, { keepdim: true }));
+    expect(Array.from(probabilities.reshape(-1).toTypedArray())).toEqual(table);
+    const g = torch.Generator().manual_seed(seed);
+    const sampled = names.map(() => {
+      const name: number[] = [];
+      let index = 0;
+      do {
+        index = torch.multinomial(probabilities.get(index), { num_samples: 1, replacement: true, generator: g }).item();
+        name.push(index);
+      } while (index !== 0);
+      return name;
+    });
+    expect(sampled).toEqual(names);
+  });
+
+  it('nn.Dropout zeroes and scales while training, passes through in eval mode, and its gradient follows the mask', () => {
+    torch.manual_seed(0);
+    const model = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.Dropout(0.4));
+    const x = torch.randn(2, 4);
+    const trained = model(x);
+    trained.sum().backward();
+    expect(trained.tolist()).toEqual(expected.dropout_model.train);
+    expect((model[0] as torch.nn.Linear).weight.grad!.tolist()).toEqual(expected.dropout_model.weight_grad);
+    expect(model.eval()(x).tolist()).toEqual(expected.dropout_model.eval);
   });
 });
 

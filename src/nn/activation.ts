@@ -1,8 +1,9 @@
-/** Activation modules: `nn.ReLU`, `nn.LeakyReLU`, `nn.ELU`, `nn.SiLU`, `nn.Softplus`, `nn.Sigmoid`, `nn.Tanh`, `nn.Softmax`. */
+/** Activation modules (`nn.ReLU`, `nn.LeakyReLU`, `nn.ELU`, `nn.SiLU`, `nn.Softplus`, `nn.Sigmoid`, `nn.Tanh`, `nn.Softmax`), `nn.Dropout`, `nn.Flatten`. */
 import type { Tensor } from '../tensor.js';
 import { Module } from './module.js';
 import * as F from './functional.js';
 import { pythonRepr } from '../optim/optimizer.js';
+import { ValueError } from '../errors.js';
 
 /** Options of `nn.ReLU`. */
 export interface InplaceOptions {
@@ -155,6 +156,39 @@ export class Softmax extends Module {
   /** `dim=1` (`dim=None` when unset). */
   override extra_repr(): string {
     return `dim=${this.dim ?? 'None'}`;
+  }
+}
+
+/** Options of `nn.Dropout`. */
+export interface DropoutOptions {
+  p?: number;
+  inplace?: boolean;
+}
+
+/** While training, zeroes each element with probability `p` and scales the rest by `1 / (1 - p)`; in eval mode, the identity. */
+export class Dropout extends Module {
+  /** The probability of zeroing an element. */
+  declare p: number;
+  /** Whether the input is overwritten. */
+  declare inplace: boolean;
+
+  /** `Dropout()`, `Dropout(0.2)` or `Dropout({p: 0.2, inplace: true})`. */
+  constructor(p: number | DropoutOptions = 0.5, inplace = false) {
+    super();
+    const options = typeof p === 'number' ? { p, inplace } : p;
+    this.p = options.p ?? 0.5;
+    if (!(this.p >= 0 && this.p <= 1)) throw new ValueError(`dropout probability has to be between 0 and 1, but got ${this.p}`);
+    this.inplace = options.inplace ?? false;
+  }
+
+  /** `dropout(input, p, training, inplace)`. */
+  override forward(input: Tensor): Tensor {
+    return F.dropout(input, { p: this.p, training: this.training, inplace: this.inplace });
+  }
+
+  /** `p=0.5, inplace=False`. */
+  override extra_repr(): string {
+    return `p=${pythonRepr(this.p)}, inplace=${this.inplace ? 'True' : 'False'}`;
   }
 }
 

@@ -3,6 +3,8 @@ import type { Tensor } from '../tensor.js';
 import { NotImplementedError } from '../errors.js';
 import * as A from '../ops/activation.js';
 import * as I from '../ops/advanced-indexing.js';
+import * as R from '../ops/sampling.js';
+import type { Generator } from '../random.js';
 import { arg, splitOptions } from '../ops/common.js';
 
 export {
@@ -59,6 +61,26 @@ export function silu(input: Tensor, inplace: boolean | { inplace?: boolean } = f
 export function softplus(input: Tensor, ...args: (number | { beta?: number; threshold?: number })[]): Tensor {
   const [positional, options] = splitOptions(args);
   return A.softplus(input, Number(arg(positional, options, 0, 'beta', 1)), Number(arg(positional, options, 1, 'threshold', 20)));
+}
+
+/** Options of `F.dropout`. */
+export interface DropoutOptions {
+  p?: number;
+  training?: boolean;
+  inplace?: boolean;
+  generator?: Generator;
+}
+
+/**
+ * Zeroes each element with probability `p` and scales the rest by `1 / (1 - p)` while `training` (the default
+ * here, as in PyTorch's functional form): `dropout(x, 0.2)`, `dropout(x, {p: 0.2, training: model.training})`.
+ */
+export function dropout(input: Tensor, ...args: (number | boolean | DropoutOptions)[]): Tensor {
+  const [positional, options] = splitOptions(args);
+  return R.dropout(
+    input, Number(arg(positional, options, 0, 'p', 0.5)), Boolean(arg(positional, options, 1, 'training', true)),
+    Boolean(arg(positional, options, 2, 'inplace', false)), R.generatorOf(options),
+  );
 }
 
 /** Rows of `weight` looked up by the int64 `input` (`padding_idx`: a row that gets no gradient). */

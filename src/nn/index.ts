@@ -7,7 +7,7 @@ import { Module as ModuleClass } from './module.js';
 import { Parameter as ParameterClass } from './parameter.js';
 import { Identity as IdentityClass, Linear as LinearClass } from './linear.js';
 import {
-  ELU as ELUClass, Flatten as FlattenClass, LeakyReLU as LeakyReLUClass, ReLU as ReLUClass, SiLU as SiLUClass,
+  Dropout as DropoutClass, ELU as ELUClass, Flatten as FlattenClass, LeakyReLU as LeakyReLUClass, ReLU as ReLUClass, SiLU as SiLUClass,
   Sigmoid as SigmoidClass, Softmax as SoftmaxClass, Softplus as SoftplusClass, Tanh as TanhClass,
 } from './activation.js';
 import { Sequential as SequentialClass } from './container.js';
@@ -29,6 +29,8 @@ export const Linear = callableClass(LinearClass);
 export const Identity = callableClass(IdentityClass);
 /** A lookup table of learnable rows. */
 export const Embedding = callableClass(EmbeddingClass);
+/** Randomly zeroes elements while training. */
+export const Dropout = callableClass(DropoutClass);
 /** Flattens a range of dimensions. */
 export const Flatten = callableClass(FlattenClass);
 /** ReLU activation. */
@@ -68,6 +70,7 @@ export type Parameter = ParameterClass;
 export type Linear = LinearClass;
 export type Identity = IdentityClass;
 export type Embedding = EmbeddingClass;
+export type Dropout = DropoutClass;
 export type Flatten = FlattenClass;
 export type ReLU = ReLUClass;
 export type LeakyReLU = LeakyReLUClass;

@@ -9,7 +9,6 @@ import { withGradMode, is_grad_enabled } from '../autograd/grad_mode.js';
 import { derivative } from '../autograd/node.js';
 import { BinaryKernel, UnaryKernel } from '../kernels/elementwise.js';
 import { broadcastStrides, coalesce, contiguousStrides, forEachRow, isContiguous, noDims, numelOf, type Strided } from '../kernels/strided.js';
-import { default_generator } from '../random.js';
 import { Tensor } from '../tensor.js';
 import { broadcastShapes, emptyTensor, sameShape, shapeString, type Scalar } from './common.js';
 import { sumToShape } from './reduction.js';
@@ -887,21 +886,20 @@ export function copy_<T extends Tensor>(self: T, src: Tensor): T {
   }, [src], true);
 }
 
+/** Draws `n` samples of a distribution in a float dtype; `contiguous` says whether the tensor filled is (normal_ cares). */
+export type Draw = (n: number, dtype: 'float32' | 'float64', contiguous: boolean) => Float32Array | Float64Array;
+
 /**
- * Fills `self` from the default generator (`normal_`, `uniform_`), not recorded. A non-contiguous tensor is
- * filled in memory order (TensorIterator visits the largest stride outermost), and normal_ then takes
- * PyTorch's scalar path whatever the size.
+ * Fills `self` with what `draw` gives (`normal_`, `uniform_`, `bernoulli_`, `exponential_`), not recorded. A
+ * non-contiguous tensor is filled in memory order (TensorIterator visits the largest stride outermost), and
+ * normal_ then takes PyTorch's scalar path whatever the size.
  */
-export function fill_random<T extends Tensor>(self: T, distribution: 'normal' | 'uniform', p0: number, p1: number): T {
+export function fill_random<T extends Tensor>(self: T, draw: Draw): T {
   checkInplace(self);
-  const n = self.numel();
-  const dtypeName = self._dtype === float64 ? 'float64' : 'float32';
   const contiguous = self.is_contiguous();
-  const values = distribution === 'normal'
-    ? default_generator.normal(n, dtypeName, p0, p1, contiguous)
-    : default_generator.uniform(n, dtypeName, p0, p1);
+  const values = draw(self.numel(), self._dtype === float64 ? 'float64' : 'float32', contiguous);
   const target = contiguous ? self : inMemoryOrder(self);
-  writeInto(target, Tensor._make(values, target._shape.slice(), contiguousStrides(target._shape), 0, self._dtype));
+  writeInto(target, Tensor._make(values, target._shape.slice(), contiguousStrides(target._shape), 0, values instanceof Float32Array ? float32 : float64));
   return self;
 }
 
