@@ -49,16 +49,21 @@ export class CrossEntropyLoss extends Loss {
   /** Target value that is ignored. */
   declare ignore_index: number;
 
-  /** `CrossEntropyLoss()`, `CrossEntropyLoss({reduction: 'sum', weight, ignore_index})`. */
-  constructor(options: ClassLossOptions = {}) {
+  /** How much of the uniform distribution is mixed into the targets (0: none). */
+  declare label_smoothing: number;
+
+  /** `CrossEntropyLoss()`, `CrossEntropyLoss({reduction: 'sum', weight, ignore_index, label_smoothing: 0.1})`. */
+  constructor(options: ClassLossOptions & { label_smoothing?: number } = {}) {
     super(options);
     this.weight = options.weight ?? null;
     this.ignore_index = options.ignore_index ?? -100;
+    this.label_smoothing = options.label_smoothing ?? 0;
   }
 
   /** `cross_entropy(input, target)`. */
   override forward(input: Tensor, target: Tensor): Tensor {
-    return F.cross_entropy(input, target, { weight: this.weight, ignore_index: this.ignore_index, reduction: this.reduction });
+    const { weight, ignore_index, reduction, label_smoothing } = this;
+    return F.cross_entropy(input, target, { weight, ignore_index, reduction, label_smoothing });
   }
 }
 

@@ -9,7 +9,7 @@ import { derivative } from '../autograd/node.js';
 import { Tensor } from '../tensor.js';
 import { emptyTensor, sameShape, shapeString, type Options } from './common.js';
 import { log_softmax, sigmoid } from './activation.js';
-import { abs, add, clamp, convert, div, divByScalar, exp, log, mul, neg, promotePair, sub } from './pointwise.js';
+import { abs, add, clamp, compare, convert, div, divByScalar, exp, log, mul, mulByScalar, neg, promotePair, sub } from './pointwise.js';
 import { mean, meanDivisor, sum, sumToShape } from './reduction.js';
 import { expand } from './shape.js';
 
@@ -169,12 +169,36 @@ export function nll_loss(input: Tensor, target: Tensor, options?: Options): Tens
   });
 }
 
-/** `F.cross_entropy(input, target, options)`: log_softmax over dim 1 (or 0 for 1-D input) then nll_loss. */
+/**
+ * `F.cross_entropy(input, target, options)`: log_softmax over dim 1 (or 0 for 1-D input) then nll_loss, against
+ * class indices or class probabilities; `label_smoothing` mixes in the uniform distribution as PyTorch 1.13 does.
+ */
 export function cross_entropy(input: Tensor, target: Tensor, options?: Options): Tensor {
   const classDim = input._shape.length === 1 ? 0 : 1;
+  const smoothing = Number(options?.label_smoothing ?? 0);
+  if (!(smoothing >= 0 && smoothing <= 1)) throw new RuntimeError(`label_smoothing must be between 0.0 and 1.0. Got: ${smoothing}`);
   const logProbabilities = log_softmax(input, classDim);
-  if (!target._dtype.is_floating_point) return nll_loss(logProbabilities, target, options);
-  return crossEntropyWithProbabilities(input, logProbabilities, target, classDim, options);
+  const classes = input._shape[classDim];
+  if (target._dtype.is_floating_point) {
+    const smoothed = smoothing > 0 ? add(mulByScalar(target, 1 - smoothing), smoothing / classes) : target;
+    return crossEntropyWithProbabilities(input, logProbabilities, smoothed, classDim, options);
+  }
+  const nll = nll_loss(logProbabilities, target, options);
+  if (smoothing === 0) return nll;
+  return add(mulByScalar(nll, 1 - smoothing), mulByScalar(smoothingLoss(logProbabilities, target, classDim, options), smoothing / classes));
+}
+
+/** ATen's smoothing term: minus the (weighted) sum of the log-probabilities over the classes, 0 at ignored targets, reduced. */
+function smoothingLoss(logProbabilities: Tensor, target: Tensor, classDim: number, options?: Options): Tensor {
+  const weight = (options?.weight as Tensor | undefined) ?? null;
+  const ignored = compare('eq', target, (options?.ignore_index as number | undefined) ?? -100);
+  const weightShape = logProbabilities._shape.map((size, d) => (d === classDim ? size : 1));
+  const perSample = neg(sum(weight ? mul(logProbabilities, weight.reshape(weightShape)) : logProbabilities, classDim)).masked_fill_(ignored, 0);
+  const reduction = reductionOf(options);
+  if (reduction === 'none') return perSample;
+  if (reduction === 'sum') return sum(perSample);
+  const kept = compare('ne', target, (options?.ignore_index as number | undefined) ?? -100);
+  return div(sum(perSample), weight ? sum(weight.get(target.get(kept))) : sum(kept));
 }
 
 /** Cross-entropy against class probabilities, composed as PyTorch 1.13 composes it: -(log p · target) reduced. */

@@ -220,6 +220,19 @@ export function divByScalar(a: Tensor, b: number): Tensor {
   return record(DivBackward1, out, [a], [], binaryAttrs(a, b));
 }
 
+const MulBackward1 = derivative<BinaryAttrs>({
+  name: 'MulBackward1',
+  scalars: ['other'],
+  formulas: { self: 'grad * other' },
+  backward: (grad, _saved, at) => [mul(grad, at.other)],
+});
+
+/** Product with a C++ Scalar, as ATen's own composites record it (MulBackward1, one edge); cells get MulBackward0. */
+export function mulByScalar(a: Tensor, b: number): Tensor {
+  const out = binaryForward(mulKernel, a, b, promotePair(a, b));
+  return record(MulBackward1, out, [a], [], binaryAttrs(a, b));
+}
+
 function scaledOperand(b: Operand, alpha: number): Operand {
   if (alpha === 1) return b;
   if (b instanceof Tensor) return binaryForward(mulKernel, b, alpha, promote(b, alpha));
