@@ -6,7 +6,7 @@ import { Category, type DType, bool, float32, float64, get_default_dtype, promot
 import { RuntimeError } from '../errors.js';
 import { record, needsRecording } from '../autograd/function.js';
 import { withGradMode, is_grad_enabled } from '../autograd/grad_mode.js';
-import { derivative } from '../autograd/node.js';
+import { derivative, type Derivative } from '../autograd/node.js';
 import { BinaryKernel, UnaryKernel } from '../kernels/elementwise.js';
 import { broadcastStrides, coalesce, contiguousStrides, forEachRow, isContiguous, noDims, numelOf, type Strided } from '../kernels/strided.js';
 import { Tensor } from '../tensor.js';
@@ -216,8 +216,7 @@ const DivBackward1 = derivative<BinaryAttrs>({
 
 /** Division by a C++ Scalar, as ATen's own composites record it (DivBackward1, one edge); cells get DivBackward0. */
 export function divByScalar(a: Tensor, b: number): Tensor {
-  const out = binaryForward(divKernel, a, b, a._dtype.is_floating_point ? a._dtype : get_default_dtype());
-  return record(DivBackward1, out, [a], [], binaryAttrs(a, b));
+  return scalarOp(divKernel, DivBackward1, a, b, a._dtype.is_floating_point ? a._dtype : get_default_dtype());
 }
 
 const MulBackward1 = derivative<BinaryAttrs>({
@@ -229,8 +228,12 @@ const MulBackward1 = derivative<BinaryAttrs>({
 
 /** Product with a C++ Scalar, as ATen's own composites record it (MulBackward1, one edge); cells get MulBackward0. */
 export function mulByScalar(a: Tensor, b: number): Tensor {
-  const out = binaryForward(mulKernel, a, b, promotePair(a, b));
-  return record(MulBackward1, out, [a], [], binaryAttrs(a, b));
+  return scalarOp(mulKernel, MulBackward1, a, b, promotePair(a, b));
+}
+
+/** `kernel(a, b)` for a C++ Scalar `b`, recorded under `def` with the one edge of `a`. */
+function scalarOp(kernel: BinaryKernel, def: Derivative<BinaryAttrs>, a: Tensor, b: number, dtype: DType): Tensor {
+  return record(def, binaryForward(kernel, a, b, dtype), [a], [], binaryAttrs(a, b));
 }
 
 function scaledOperand(b: Operand, alpha: number): Operand {
