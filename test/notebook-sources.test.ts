@@ -70,6 +70,11 @@ describe.each(sources)('notebooks/ from %s', (sourceName) => {
   });
 });
 
+/** PyTorch's own outputs for the notebooks whose outcomes are exact. */
+const notebookFixture = JSON.parse(readFileSync(join(repoRoot, 'test/fixtures/notebooks.json'), 'utf8')) as Record<
+  string, { first_row: string; samples: string[]; log: string[]; cross_entropy: string }
+>;
+
 // What each tutorial is there to show, read from its executed outputs.
 describe('tutorial outcomes', () => {
   it('01: w.grad is 80 and b.grad is 16', () => {
@@ -102,5 +107,14 @@ describe('tutorial outcomes', () => {
     const text = plainText(committed('05-computation-graphs.md'));
     const accuracy = /tensor\((0?\.\d+|1\.)\)\s*$/.exec(text.trimEnd());
     expect(Number(accuracy?.[1])).toBeGreaterThan(0.9);
+  });
+
+  it("06: the bigram model prints what the same computation prints in PyTorch (fixture from tools/fixtures/gen_notebooks.py)", () => {
+    const expected = notebookFixture['06-bigram-model'];
+    const text = plainText(committed('06-bigram-model.md'));
+    expect(text).toContain(expected.first_row);
+    for (const name of expected.samples) expect(text).toContain(`'${name}'`);
+    for (const line of expected.log) expect(text).toContain(line);
+    expect(text).toContain(expected.cross_entropy);
   });
 });
