@@ -84,6 +84,7 @@ export const torch = {
   pow: (input: Operand, exponent: Operand) => P.pow(input, exponent),
   neg: method('neg'),
   exp: method('exp'),
+  erf: method('erf'),
   log: method('log'),
   sqrt: method('sqrt'),
   sin: method('sin'),

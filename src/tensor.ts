@@ -570,6 +570,11 @@ export class Tensor implements Strided {
     return P.exp(this);
   }
 
+  /** The error function, elementwise. */
+  erf(): Tensor {
+    return P.erf(this);
+  }
+
   /** Natural logarithm. */
   log(): Tensor {
     return P.log(this);

@@ -112,6 +112,7 @@ describe('errors are PyTorch\'s', () => {
     index_float: () => torch.randn(2, 3).get(torch.tensor([0, 1], { dtype: torch.float32 })),
     index_mask_shape: () => torch.randn(2, 3, 4).get(':', torch.tensor([true, false])),
     index_put_shape: () => torch.randn(3, 4).set([[0, 1], [1, 2]], torch.ones(3)),
+    gelu_approximate: () => torch.nn.functional.gelu(torch.randn(3), { approximate: 'foo' as 'tanh' }),
     label_smoothing_range: () => torch.nn.functional.cross_entropy(torch.randn(2, 3), torch.tensor([0, 1]), { label_smoothing: 1.5 }),
     one_hot_float: () => torch.nn.functional.one_hot(torch.tensor([0, 1], { dtype: torch.float32 })),
     one_hot_negative: () => torch.nn.functional.one_hot(torch.tensor([-1])),

@@ -85,6 +85,8 @@ describe('module reprs match PyTorch', () => {
     'ELU()': nn.ELU(),
     'ELU(0.5)': nn.ELU({ alpha: 0.5 }),
     'SiLU()': nn.SiLU(),
+    'GELU()': nn.GELU(),
+    "GELU(approximate='tanh')": nn.GELU({ approximate: 'tanh' }),
     'Softplus()': nn.Softplus(),
     'Softplus(2, 10)': nn.Softplus(2, 10),
     'Softmax(dim=1)': nn.Softmax({ dim: 1 }),

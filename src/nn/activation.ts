@@ -1,4 +1,4 @@
-/** Activation modules (`nn.ReLU`, `nn.LeakyReLU`, `nn.ELU`, `nn.SiLU`, `nn.Softplus`, `nn.Sigmoid`, `nn.Tanh`, `nn.Softmax`), `nn.Dropout`, `nn.Flatten`. */
+/** Activation modules (`nn.ReLU`, `nn.LeakyReLU`, `nn.ELU`, `nn.GELU`, `nn.SiLU`, `nn.Softplus`, `nn.Sigmoid`, `nn.Tanh`, `nn.Softmax`), `nn.Dropout`, `nn.Flatten`. */
 import type { Tensor } from '../tensor.js';
 import { Module } from './module.js';
 import * as F from './functional.js';
@@ -78,6 +78,28 @@ export class ELU extends Module {
   /** `alpha=1.0`. */
   override extra_repr(): string {
     return `alpha=${floatRepr(this.alpha)}`;
+  }
+}
+
+/** GELU elementwise: `x · Φ(x)`, or its tanh approximation. */
+export class GELU extends Module {
+  /** `'none'` (exact, with erf) or `'tanh'`. */
+  declare approximate: 'none' | 'tanh';
+
+  /** `GELU()` or `GELU({approximate: 'tanh'})`. */
+  constructor(options: { approximate?: 'none' | 'tanh' } = {}) {
+    super();
+    this.approximate = options.approximate ?? 'none';
+  }
+
+  /** `gelu(input, approximate)`. */
+  override forward(input: Tensor): Tensor {
+    return F.gelu(input, { approximate: this.approximate });
+  }
+
+  /** `approximate='none'`. */
+  override extra_repr(): string {
+    return `approximate='${this.approximate}'`;
   }
 }
 

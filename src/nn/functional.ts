@@ -51,6 +51,11 @@ export function elu(input: Tensor, ...args: (number | boolean | { alpha?: number
   return A.elu(input, Number(arg(positional, options, 0, 'alpha', 1)));
 }
 
+/** GELU: `gelu(x)` (exact, with erf) or `gelu(x, {approximate: 'tanh'})`. */
+export function gelu(input: Tensor, options: { approximate?: 'none' | 'tanh' } = {}): Tensor {
+  return A.gelu(input, options.approximate ?? 'none');
+}
+
 /** `x * sigmoid(x)` (swish). */
 export function silu(input: Tensor, inplace: boolean | { inplace?: boolean } = false): Tensor {
   outOfPlaceOnly('silu', typeof inplace === 'boolean' ? inplace : inplace.inplace);

@@ -7,7 +7,7 @@ import { Module as ModuleClass } from './module.js';
 import { Parameter as ParameterClass } from './parameter.js';
 import { Identity as IdentityClass, Linear as LinearClass } from './linear.js';
 import {
-  Dropout as DropoutClass, ELU as ELUClass, Flatten as FlattenClass, LeakyReLU as LeakyReLUClass, ReLU as ReLUClass, SiLU as SiLUClass,
+  Dropout as DropoutClass, ELU as ELUClass, Flatten as FlattenClass, GELU as GELUClass, LeakyReLU as LeakyReLUClass, ReLU as ReLUClass, SiLU as SiLUClass,
   Sigmoid as SigmoidClass, Softmax as SoftmaxClass, Softplus as SoftplusClass, Tanh as TanhClass,
 } from './activation.js';
 import { Sequential as SequentialClass } from './container.js';
@@ -39,6 +39,8 @@ export const ReLU = callableClass(ReLUClass);
 export const LeakyReLU = callableClass(LeakyReLUClass);
 /** ELU activation. */
 export const ELU = callableClass(ELUClass);
+/** GELU activation. */
+export const GELU = callableClass(GELUClass);
 /** SiLU (swish) activation. */
 export const SiLU = callableClass(SiLUClass);
 /** Softplus activation. */
@@ -75,6 +77,7 @@ export type Flatten = FlattenClass;
 export type ReLU = ReLUClass;
 export type LeakyReLU = LeakyReLUClass;
 export type ELU = ELUClass;
+export type GELU = GELUClass;
 export type SiLU = SiLUClass;
 export type Softplus = SoftplusClass;
 export type Sigmoid = SigmoidClass;

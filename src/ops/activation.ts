@@ -8,7 +8,9 @@ import { cascadeSumFloat32 } from '../kernels/reduce.js';
 import { isContiguous } from '../kernels/strided.js';
 import { Tensor } from '../tensor.js';
 import { emptyTensor, normalizeDim, sameShape } from './common.js';
-import { abs, add, compare, exp, log, mul, neg, sub, where, convert, div } from './pointwise.js';
+import { abs, add, compare, erf, exp, log, mapValues, mul, neg, sub, where, convert, div } from './pointwise.js';
+import { erf as erfOf } from '../kernels/special.js';
+import { RuntimeError } from '../errors.js';
 import { squeeze, unsqueeze } from './shape.js';
 import { extremeAlong, sum } from './reduction.js';
 
@@ -158,6 +160,41 @@ export function softplus(x: Tensor, beta = 1, threshold = 20): Tensor {
   }
   const out = unary(kernel, x, true, beta);
   return record(SoftplusBackward0, out, [x], [x], { beta, threshold });
+}
+
+interface GeluAttrs {
+  approximate: 'none' | 'tanh';
+}
+
+/** √(2/π), the scale of tanh-approximated GELU's inner polynomial. */
+const TANH_SCALE = Math.sqrt(2 / Math.PI);
+
+const GeluBackward0 = derivative<GeluAttrs>({
+  name: 'GeluBackward0',
+  saved: ['self'],
+  scalars: ['approximate'],
+  formulas: { self: "grad * (Φ(self) + self * φ(self)), or the derivative of the tanh form when approximate='tanh'" },
+  backward: (grad, [self], at) => {
+    if (at.approximate === 'none') {
+      const cdf = mul(add(erf(mul(self, Math.SQRT1_2)), 1), 0.5);
+      const pdf = mul(exp(mul(mul(self, self), -0.5)), 1 / Math.sqrt(2 * Math.PI));
+      return [mul(grad, add(cdf, mul(self, pdf)))];
+    }
+    const squared = mul(self, self);
+    const t = tanh(mul(add(self, mul(mul(squared, self), 0.044715)), TANH_SCALE));
+    const slope = mul(add(mul(squared, 3 * 0.044715), 1), TANH_SCALE);
+    const derivative = add(mul(add(t, 1), 0.5), mul(mul(mul(self, sub(neg(mul(t, t)), -1)), slope), 0.5));
+    return [mul(grad, derivative)];
+  },
+});
+
+/** GELU, `x · Φ(x)` with Φ the standard normal CDF, or its tanh approximation (GeluBackward0, saves the input). */
+export function gelu(x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
+  if (approximate !== 'none' && approximate !== 'tanh') throw new RuntimeError('approximate argument must be either none or tanh.');
+  const out = mapValues(x, approximate === 'none'
+    ? (v) => 0.5 * v * (1 + erfOf(v * Math.SQRT1_2))
+    : (v) => 0.5 * v * (1 + Math.tanh(TANH_SCALE * (v + 0.044715 * v * v * v))));
+  return record(GeluBackward0, out, [x], [x], { approximate });
 }
 
 interface LogsumexpAttrs {

@@ -8,6 +8,7 @@ import { record, needsRecording } from '../autograd/function.js';
 import { withGradMode, is_grad_enabled } from '../autograd/grad_mode.js';
 import { derivative, type Derivative } from '../autograd/node.js';
 import { BinaryKernel, UnaryKernel } from '../kernels/elementwise.js';
+import { erf as erfOf } from '../kernels/special.js';
 import { broadcastStrides, coalesce, contiguousStrides, forEachRow, isContiguous, noDims, numelOf, type Strided } from '../kernels/strided.js';
 import { Tensor } from '../tensor.js';
 import { broadcastShapes, emptyTensor, sameShape, shapeString, type Scalar } from './common.js';
@@ -420,6 +421,13 @@ const ExpBackward0 = derivative({
   backward: (grad, [result]) => [mul(grad, result)],
 });
 
+const ErfBackward0 = derivative({
+  name: 'ErfBackward0',
+  saved: ['self'],
+  formulas: { self: '2 / sqrt(pi) * exp(-self ** 2) * grad' },
+  backward: (grad, [self]) => [mul(grad, mul(exp(neg(mul(self, self))), 2 / Math.sqrt(Math.PI)))],
+});
+
 const LogBackward0 = derivative({
   name: 'LogBackward0',
   saved: ['self'],
@@ -528,6 +536,21 @@ export function neg(x: Tensor): Tensor {
 export function exp(x: Tensor): Tensor {
   const out = unaryForward(expKernel, x, floatingDtype(x));
   return record(ExpBackward0, out, [x], [out]);
+}
+
+/** The error function (ErfBackward0). */
+export function erf(x: Tensor): Tensor {
+  return record(ErfBackward0, mapValues(x, erfOf), [x], [x]);
+}
+
+/** `f` of every element of `x` (computed in float64, stored in x's floating dtype), not recorded. */
+export function mapValues(x: Tensor, f: (value: number) => number): Tensor {
+  const dtype = floatingDtype(x);
+  const source = convert(x, x._dtype)._buffer;
+  const out = emptyTensor(x._shape, dtype);
+  const values = out._buffer;
+  for (let i = 0; i < values.length; i++) values[i] = f(source[i]);
+  return out;
 }
 
 /** Natural log (LogBackward0). */
