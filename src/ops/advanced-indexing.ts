@@ -242,7 +242,7 @@ const IndexPutImplBackward0 = derivative<PutAttrs>({
  * gradients use).
  */
 export function advancedPut(self: Tensor, plan: IndexPlan, values: Tensor | number, accumulate: boolean): Tensor {
-  const source = values instanceof Tensor ? values : Tensor._make(self._dtype.allocate(1), [], [], 0, self._dtype);
+  const source = values instanceof Tensor ? values : emptyTensor([], self._dtype);
   if (!(values instanceof Tensor)) source._buffer[0] = self._dtype.cast(values);
   const shift = plan.resultShape.length - source._shape.length;
   if (shift < 0 || source._shape.some((size, k) => size !== 1 && size !== plan.resultShape[shift + k])) {
