@@ -3,7 +3,7 @@ import type { Tensor } from '../tensor.js';
 import { Module } from './module.js';
 import * as F from './functional.js';
 import { pythonRepr } from '../optim/optimizer.js';
-import { ValueError } from '../errors.js';
+import { checkDropoutProbability } from '../ops/sampling.js';
 
 /** Options of `nn.ReLU`. */
 export interface InplaceOptions {
@@ -199,7 +199,7 @@ export class Dropout extends Module {
     super();
     const options = typeof p === 'number' ? { p, inplace } : p;
     this.p = options.p ?? 0.5;
-    if (!(this.p >= 0 && this.p <= 1)) throw new ValueError(`dropout probability has to be between 0 and 1, but got ${this.p}`);
+    checkDropoutProbability(this.p);
     this.inplace = options.inplace ?? false;
   }
 

@@ -3,6 +3,7 @@ import type { Tensor } from '../tensor.js';
 import { NotImplementedError } from '../errors.js';
 import * as A from '../ops/activation.js';
 import * as I from '../ops/advanced-indexing.js';
+import * as S from '../ops/shape.js';
 import * as R from '../ops/sampling.js';
 import type { Generator } from '../random.js';
 import { arg, splitOptions } from '../ops/common.js';
@@ -96,7 +97,7 @@ export function embedding(input: Tensor, weight: Tensor, padding_idx: number | n
 
 /** Each int64 class index as a row of zeros with a one at the index: `one_hot(y)` or `one_hot(y, 10)`. */
 export function one_hot(tensor: Tensor, num_classes: number | { num_classes?: number } = -1): Tensor {
-  return I.one_hot(tensor, typeof num_classes === 'number' ? num_classes : num_classes.num_classes ?? -1);
+  return S.one_hot(tensor, typeof num_classes === 'number' ? num_classes : num_classes.num_classes ?? -1);
 }
 
 /** PyTorch's legacy choice when no dim is given (with its deprecation warning): 0 for 0-, 1- and 3-d input, else 1. */

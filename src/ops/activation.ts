@@ -219,7 +219,7 @@ export function logsumexp(x: Tensor, dim: number | number[], keepdim = false): T
   const floating = x._dtype.is_floating_point ? x : convert(x, get_default_dtype());
   const out = withGradMode(false, () => {
     // As ATen: the maxima (infinite ones taken as 0, so that exp(x - max) stays defined) are subtracted and added back.
-    const maxima = dims.reduce((m, d) => (x._shape.length ? extremeAlong(m, d, true, true).values : m), floating);
+    const maxima = x._shape.length === 0 ? floating : dims.reduce((m, d) => extremeAlong(m, d, true, true).values, floating);
     const shift = where(compare('eq', abs(maxima), Infinity), 0, maxima);
     const total = log(sum(exp(sub(floating, shift)), x._shape.length ? dims : null, keepdim));
     return add(total, keepdim || x._shape.length === 0 ? shift : dims.reduceRight((m, d) => squeeze(m, d), shift));

@@ -4,7 +4,7 @@
  * dimension it covers, its nonzero positions) are broadcast together, and the result takes their shape in place
  * of the dimensions they index when those are adjacent, in front otherwise. An `IndexPlan` holds, for every
  * element of that result, its row-major position in the indexed tensor: reading (IndexBackward0), writing
- * (IndexPutBackward0) and their gradients are all one loop over it.
+ * (IndexPutBackward0), embedding's row lookup (EmbeddingBackward0) and their gradients are all one loop over it.
  */
 import { bool, int64 } from '../dtype.js';
 import { IndexError, RuntimeError } from '../errors.js';
@@ -194,23 +194,6 @@ export function embedding(indices: Tensor, weight: Tensor, paddingIdx: number | 
   const plan = planIndex(weight._shape, [{ dim: 0, index: indices }]);
   const padding = paddingIdx === null ? null : planIndex(weight._shape, [{ dim: 0, index: [paddingIdx] }]);
   return record(EmbeddingBackward0, gatherValues(weight, plan), [weight], [], { plan, padding });
-}
-
-/** `indices` (int64) as one-hot rows of `numClasses` (the largest index + 1 when -1): int64, not differentiable. */
-export function one_hot(indices: Tensor, numClasses = -1): Tensor {
-  if (indices._dtype !== int64) throw new RuntimeError('one_hot is only applicable to index tensor.');
-  const values = convert(indices, int64)._buffer;
-  if (numClasses === -1 && values.length === 0) throw new RuntimeError('Can not infer total number of classes from empty tensor.');
-  let largest = -1;
-  for (let i = 0; i < values.length; i++) {
-    if (values[i] < 0) throw new RuntimeError('Class values must be non-negative.');
-    largest = Math.max(largest, values[i]);
-  }
-  const classes = numClasses === -1 ? largest + 1 : numClasses;
-  if (largest >= classes) throw new RuntimeError('Class values must be smaller than num_classes.');
-  const out = emptyTensor([...indices._shape, classes], int64);
-  for (let i = 0; i < values.length; i++) out._buffer[i * classes + values[i]] = 1;
-  return out;
 }
 
 interface PutAttrs {

@@ -6,6 +6,7 @@
 import { float32, float64, int64 } from '../dtype.js';
 import { RuntimeError, ValueError } from '../errors.js';
 import { default_generator, type Generator } from '../random.js';
+import { contiguousStrides } from '../kernels/strided.js';
 import { Tensor } from '../tensor.js';
 import { emptyTensor, type Options } from './common.js';
 import { convert, div, fill_random, mul } from './pointwise.js';
@@ -38,8 +39,8 @@ export function exponential_<T extends Tensor>(self: T, lambd: number, generator
 /** `torch.bernoulli(probs)`: 1 or 0 per element, drawn with the element's probability, in `probs`' dtype. */
 export function bernoulli(probs: Tensor, generator: Generator): Tensor {
   const values = convert(probs, probs._dtype === float64 ? float64 : float32)._buffer as Float32Array | Float64Array;
-  const flips = Tensor._make(generator.bernoulli(values.length, values), [values.length], [1], 0, float32);
-  return convert(flips, probs._dtype).reshape(probs._shape);
+  const flips = Tensor._make(generator.bernoulli(values.length, values), probs._shape.slice(), contiguousStrides(probs._shape), 0, float32);
+  return convert(flips, probs._dtype);
 }
 
 /** `torch.multinomial(input, num_samples, replacement)`: category indices drawn per row of weights (int64). */
@@ -65,8 +66,13 @@ export function multinomial(input: Tensor, numSamples: number, replacement: bool
  * not training), else `input * mask / (1 - p)` with the mask drawn by bernoulli_(1 - p) (MulBackward0).
  */
 export function dropout(input: Tensor, p: number, training: boolean, inplace: boolean, generator: Generator): Tensor {
-  if (!(p >= 0 && p <= 1)) throw new ValueError(`dropout probability has to be between 0 and 1, but got ${p}`);
+  checkDropoutProbability(p);
   if (p === 0 || !training || input.numel() === 0) return input;
   const noise = p === 1 ? emptyTensor([], input._dtype) : div(bernoulli_(emptyTensor(input._shape, input._dtype), 1 - p, generator), 1 - p);
   return inplace ? input.mul_(noise) : mul(input, noise);
+}
+
+/** PyTorch's check of a dropout probability (nn.Dropout makes it when built, F.dropout when called). */
+export function checkDropoutProbability(p: number): void {
+  if (!(p >= 0 && p <= 1)) throw new ValueError(`dropout probability has to be between 0 and 1, but got ${p}`);
 }

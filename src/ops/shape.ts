@@ -628,7 +628,7 @@ export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
   return record(StackBackward0, out, tensors, [], { dim: d, sizes: tensors.map(() => 1), dtypes: tensors.map((p) => p._dtype) });
 }
 
-// ---- flip, cumsum, tril/triu, gather, repeat ----------------------------------------------------------------
+// ---- flip, cumsum, tril/triu, gather, one_hot, repeat -------------------------------------------------------
 
 const FlipBackward0 = derivative<{ dims: number[] }>({
   name: 'FlipBackward0',
@@ -744,6 +744,23 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
   const out = emptyTensor(index._shape, x._dtype);
   forEachGathered(x._shape, d, index, (position, offset) => { out._buffer[position] = source[offset]; });
   return record(GatherBackward0, out, [x], [], { shape: x._shape, dim: d, index });
+}
+
+/** `indices` (int64) as one-hot rows of `numClasses` (the largest index + 1 when -1): int64, not differentiable. */
+export function one_hot(indices: Tensor, numClasses = -1): Tensor {
+  if (indices._dtype !== int64) throw new RuntimeError('one_hot is only applicable to index tensor.');
+  const values = convert(indices, int64)._buffer;
+  if (numClasses === -1 && values.length === 0) throw new RuntimeError('Can not infer total number of classes from empty tensor.');
+  let largest = -1;
+  for (let i = 0; i < values.length; i++) {
+    if (values[i] < 0) throw new RuntimeError('Class values must be non-negative.');
+    largest = Math.max(largest, values[i]);
+  }
+  const classes = numClasses === -1 ? largest + 1 : numClasses;
+  if (largest >= classes) throw new RuntimeError('Class values must be smaller than num_classes.');
+  const out = emptyTensor([...indices._shape, classes], int64);
+  for (let i = 0; i < values.length; i++) out._buffer[i * classes + values[i]] = 1;
+  return out;
 }
 
 /** Zeros shaped `at.shape` with `src` added at the gathered positions (ScatterAddBackward0). */
